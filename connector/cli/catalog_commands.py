@@ -1,0 +1,7 @@
+"""Catalog commands of the command line."""
+
+import click
+
+
+def register(group: click.Group) -> None:
+    """Add this module's commands to *group*."""
