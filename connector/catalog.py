@@ -1,0 +1,299 @@
+"""The event catalog: every BillRun event type, its JSON Schema, samples and validation.
+
+``schemas/catalog.json`` lists the types; every document under ``schemas/`` is loaded once into
+a :mod:`referencing` registry (no network) and each type's validators are compiled once.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+import sysconfig
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from jsonschema import Draft202012Validator, ValidationError
+from referencing import Registry
+from referencing.jsonschema import DRAFT202012
+
+if TYPE_CHECKING:
+    from referencing._core import Resolver
+
+SCHEMAS_DIR_ENV = "BILLRUN_CONNECTOR_SCHEMAS_DIR"
+DISTRIBUTION = "billrun-connector"
+INSTALLED_CATALOG = "share/billrun-connector/schemas/catalog.json"
+CATALOG_FILE = "catalog.json"
+ENVELOPE_FILE = "common/envelope.json"
+MAX_MESSAGE = 300
+
+
+class CatalogError(RuntimeError):
+    """The schema folder is missing or inconsistent."""
+
+
+class UnknownEventType(LookupError):
+    """The name is not an event type of the catalog."""
+
+    def __init__(self, type_name: object) -> None:
+        super().__init__(f"unknown event type {type_name!r}")
+        self.type_name = type_name
+
+
+@dataclass(frozen=True)
+class EventType:
+    """One entry of the catalog."""
+
+    type: str
+    key: str
+    module: str
+    action: str
+    group: str
+    kind: str  # "event", "group" (<entity>.trackchanges) or "family" (collection.*)
+    title: str
+    noun: str
+    description: str
+    fired_by_billrun: bool
+    important: bool
+    schema_path: str
+    expands_to: tuple[str, ...] = ()
+    action_pattern: str | None = None
+
+
+@dataclass(frozen=True)
+class ValidationIssue:
+    """One validation error: a JSON path such as ``$.after.aid`` and a message."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+@dataclass
+class _Compiled:
+    envelope: Draft202012Validator
+    data: Draft202012Validator
+    schema: dict[str, Any]
+    uri: str
+
+
+def _installed_schemas_dir() -> Path | None:
+    """The copy a wheel installs as data files (``<prefix>/share/billrun-connector/schemas``)."""
+    try:
+        files = metadata.distribution(DISTRIBUTION).files or []
+    except metadata.PackageNotFoundError:
+        files = []
+    candidates = [Path(str(file.locate())) for file in files if file.as_posix().endswith(INSTALLED_CATALOG)]
+    candidates.append(Path(sysconfig.get_path("data")) / INSTALLED_CATALOG)
+    return next((c.parent for c in candidates if c.is_file()), None)
+
+
+def find_schemas_dir() -> Path:
+    """``$BILLRUN_CONNECTOR_SCHEMAS_DIR``, else the source checkout's ``schemas/``, else the installed copy."""
+    override = os.environ.get(SCHEMAS_DIR_ENV)
+    if override:
+        return Path(override)
+    checkout = Path(__file__).resolve().parents[1] / "schemas"
+    if (checkout / CATALOG_FILE).is_file():
+        return checkout
+    installed = _installed_schemas_dir()
+    if installed is not None:
+        return installed
+    raise CatalogError(f"cannot find the schemas folder; set {SCHEMAS_DIR_ENV}")
+
+
+def _issue(error: ValidationError) -> ValidationIssue:
+    message = error.message
+    if isinstance(error.schema, dict) and error.schema.get("format") == "date-time":
+        message = f"{error.instance!r} is not an ISO 8601 UTC date-time such as 2024-01-31T00:00:00Z"
+    if len(message) > MAX_MESSAGE:
+        message = message[: MAX_MESSAGE - 3] + "..."
+    return ValidationIssue(error.json_path, message)
+
+
+def _issues(validator: Draft202012Validator, instance: Any) -> list[ValidationIssue]:
+    issues = {_issue(error) for error in validator.iter_errors(instance)}
+    return sorted(issues, key=lambda issue: (issue.path, issue.message))
+
+
+class Catalog:
+    """The catalog read from one schemas folder."""
+
+    def __init__(self, schemas_dir: str | Path | None = None) -> None:
+        self.schemas_dir = Path(schemas_dir) if schemas_dir is not None else find_schemas_dir()
+        catalog_path = self.schemas_dir / CATALOG_FILE
+        try:
+            self.document: dict[str, Any] = json.loads(catalog_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise CatalogError(f"cannot read {catalog_path}: {exc}") from exc
+        self._uris: dict[str, str] = {}
+        self.registry = self._load_registry()
+        self._types: dict[str, EventType] = {}
+        self._pairs: dict[tuple[str, str], str] = {}
+        self._group_of: dict[str, str] = {}
+        self._family: EventType | None = None
+        self._compiled: dict[str, _Compiled] = {}
+        for entry in self.document["events"]:
+            self._add(entry)
+        self._envelope = self._validator({"$ref": self._uri(ENVELOPE_FILE)})
+        pattern = self._family.action_pattern if self._family else None
+        self._step_pattern = re.compile(pattern) if pattern else None
+
+    # -- loading ---------------------------------------------------------------------------------
+
+    def _load_registry(self) -> Registry:
+        resources = []
+        for path in sorted(self.schemas_dir.rglob("*.json")):
+            relative = path.relative_to(self.schemas_dir).as_posix()
+            if relative == CATALOG_FILE:
+                continue
+            try:
+                document = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                raise CatalogError(f"cannot read schema {path}: {exc}") from exc
+            uri = document.get("$id")
+            if not isinstance(uri, str):
+                raise CatalogError(f"schema {relative} has no $id")
+            self._uris[relative] = uri
+            resources.append((uri, DRAFT202012.create_resource(document)))
+        return Registry().with_resources(resources).crawl()
+
+    def _uri(self, relative: str) -> str:
+        try:
+            return self._uris[relative]
+        except KeyError:
+            raise CatalogError(f"schema file {relative} is missing") from None
+
+    def _validator(self, schema: dict[str, Any]) -> Draft202012Validator:
+        return Draft202012Validator(schema, registry=self.registry,
+                                    format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+    def _add(self, entry: dict[str, Any]) -> None:
+        event_type = EventType(
+            type=entry["type"], key=entry["key"], module=entry["module"], action=entry["action"],
+            group=entry["group"], kind=entry["kind"], title=entry["title"], noun=entry["noun"],
+            description=entry["description"], fired_by_billrun=entry["fired_by_billrun"],
+            important=entry["important"], schema_path=entry["schema"],
+            expands_to=tuple(entry.get("expands_to", ())), action_pattern=entry.get("action_pattern"))
+        self._types[event_type.type] = event_type
+        self._pairs[(event_type.module.lower(), event_type.action.lower())] = event_type.type
+        for concrete in event_type.expands_to:
+            self._group_of[concrete] = event_type.type
+        if event_type.kind == "family":
+            self._family = event_type
+        uri = self._uri(event_type.schema_path)
+        schema = self.registry.contents(uri)
+        self._compiled[event_type.type] = _Compiled(
+            envelope=self._validator({"$ref": uri}),
+            data=self._validator({"$ref": f"{uri}#/properties/data"}),
+            schema=schema, uri=uri)
+
+    # -- lookups ---------------------------------------------------------------------------------
+
+    def types(self) -> list[EventType]:
+        """Every catalog entry, in catalog order."""
+        return list(self._types.values())
+
+    def _is_custom_step(self, type_name: str) -> bool:
+        family = self._family
+        if family is None or self._step_pattern is None or type_name in self._types:
+            return False
+        prefix = family.module + "."
+        return type_name.startswith(prefix) and bool(self._step_pattern.match(type_name[len(prefix):]))
+
+    def get(self, type_name: str) -> EventType | None:
+        """The entry of *type_name*; a concrete custom step resolves to the ``collection.*`` family."""
+        if type_name in self._types:
+            return self._types[type_name]
+        return self._family if self._is_custom_step(type_name) else None
+
+    def subscribable(self, type_name: str) -> bool:
+        """Valid in a subscription: concrete types, trackchanges groups, ``collection.*``, custom steps."""
+        return self.get(type_name) is not None
+
+    def deliverable(self, type_name: str) -> bool:
+        """A concrete type an event can carry (not a group, not the family itself)."""
+        entry = self.get(type_name)
+        return entry is not None and (entry.kind == "event" or (entry.kind == "family" and type_name != entry.type))
+
+    def type_for(self, module: str, action: str) -> str | None:
+        """The type name of a BillRun ``(module, action)`` pair, in BillRun's case, or ``None``."""
+        exact = f"{module}.{action}"
+        if exact in self._types:
+            return exact
+        known = self._pairs.get((module.lower(), action.lower()))
+        if known is not None:
+            return known
+        family = self._family
+        if family is not None and module.lower() == family.module:
+            candidate = f"{family.module}.{action}"
+            return candidate if self._is_custom_step(candidate) else None
+        return None
+
+    def subscription_keys(self, event_type: str) -> tuple[str, ...]:
+        """Subscription types that receive a concrete event: itself, its trackchanges group, or ``collection.*``."""
+        if not self.deliverable(event_type):
+            return ()
+        if event_type in self._group_of:
+            return (event_type, self._group_of[event_type])
+        if self._is_custom_step(event_type) and self._family is not None:
+            return (event_type, self._family.type)
+        return (event_type,)
+
+    def _compiled_for(self, type_name: str) -> _Compiled:
+        entry = self.get(type_name)
+        if entry is None:
+            raise UnknownEventType(type_name)
+        return self._compiled[entry.type]
+
+    # -- schemas and samples ---------------------------------------------------------------------
+
+    def schema(self, type_name: str) -> dict[str, Any]:
+        """The schema document of a type (a custom step gets the family's)."""
+        return copy.deepcopy(self._compiled_for(type_name).schema)
+
+    def schema_uri(self, type_name: str) -> str:
+        """The ``$id`` of a type's schema document, for walking it through :attr:`registry`."""
+        return self._compiled_for(type_name).uri
+
+    def resolver(self, type_name: str) -> Resolver[Any]:
+        """A resolver anchored at a type's schema document."""
+        return self.registry.resolver(base_uri=self.schema_uri(type_name))
+
+    def samples(self, type_name: str) -> list[dict[str, Any]]:
+        """Sample envelopes; a concrete custom step's samples carry its own type and step name."""
+        samples = copy.deepcopy(self._compiled_for(type_name).schema.get("examples", []))
+        if self._is_custom_step(type_name):
+            step = type_name.split(".", 1)[1]
+            for sample in samples:
+                sample["type"] = type_name
+                sample["data"]["step"]["step_code"] = step
+        return samples
+
+    # -- validation ------------------------------------------------------------------------------
+
+    def validate_data(self, type_name: str, data: Any) -> list[ValidationIssue]:
+        """Every error of *data* (the payload of *type_name*), paths relative to the payload."""
+        return _issues(self._compiled_for(type_name).data, data)
+
+    def validate_envelope(self, envelope: Any) -> list[ValidationIssue]:
+        """Every error of a whole delivery ``{id, type, timestamp, data}``."""
+        type_name = envelope.get("type") if isinstance(envelope, dict) else None
+        if isinstance(type_name, str) and self.get(type_name) is not None:
+            return _issues(self._compiled_for(type_name).envelope, envelope)
+        issues = _issues(self._envelope, envelope)
+        if isinstance(type_name, str):
+            issues.append(ValidationIssue("$.type", f"unknown event type {type_name!r}"))
+        return issues
+
+
+@lru_cache(maxsize=1)
+def get_catalog() -> Catalog:
+    """The process-wide catalog, loaded on first use."""
+    return Catalog()
