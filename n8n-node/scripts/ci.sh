@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Everything CI checks for the n8n community node, in order; stops at the first failure.
+#   install n8n (cached outside the repository), npm ci, catalog staleness, build, lint,
+#   unit tests, end-to-end test in the real n8n.
+# Needs the connector installed in <repo>/.venv (or BILLRUN_CONNECTOR_BIN) for the last step.
+set -euo pipefail
+
+package_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$package_dir"
+export CI="${CI:-true}"
+
+step() { printf '\n==> n8n-node: %s\n' "$*"; }
+
+step "install n8n (cached)"
+scripts/install-n8n.sh
+
+step "npm ci"
+# Install scripts of the node tooling's own dependencies cannot run here (see README).
+npm ci --ignore-scripts --no-audit --no-fund
+
+step "catalog copy is current"
+npm run --silent catalog:check
+
+step "build"
+npm run build
+
+step "lint"
+npm run lint
+
+step "unit tests"
+npm test
+
+step "end-to-end test in n8n"
+scripts/e2e.sh
