@@ -1,7 +1,185 @@
-"""Delivery commands of the command line."""
+"""Delivery commands of the command line: ``worker``, ``ingest-url``, ``ingest-urls``, ``fire``."""
+
+from __future__ import annotations
+
+import logging
+import signal
+from typing import Any
+from urllib.parse import urlsplit
 
 import click
+import requests
+
+from connector import __version__
+from connector.cli.options import database_url_option, load_settings
+from connector.config import Settings
+from connector.storage import Database, ingest_tokens, tenants, upgrade
+
+log = logging.getLogger(__name__)
+
+
+def _open(settings: Settings) -> Database:
+    database = Database(settings.database_url)
+    upgrade(database)
+    return database
+
+
+def start_in_process_worker(app: Any) -> Any:
+    """Start a delivery worker thread inside the web process (``serve``); ingest wakes it."""
+    from connector.api import context
+    from connector.delivery.worker import Worker
+    from connector.metrics import attach_worker
+
+    with app.app_context():
+        worker = Worker(context.database(), context.settings())
+    attach_worker(app, worker)
+    worker.start()
+    return worker
+
+
+@click.command()
+@database_url_option
+@click.option(
+    "--allow-network",
+    "allowed_networks",
+    metavar="CIDR",
+    multiple=True,
+    help="Allow targets in this network despite the SSRF guard; repeatable (env BILLRUN_CONNECTOR_ALLOWED_NETWORKS).",
+)
+@click.option("--threads", type=click.IntRange(1, 256), default=None, help="Concurrent deliveries (env BILLRUN_CONNECTOR_WORKER_THREADS; default 4).")
+@click.option("--metrics-port", type=click.IntRange(0, 65535), default=None, help="Serve this worker's own Prometheus counters on this port.")
+def worker(
+    database_url: str | None, allowed_networks: tuple[str, ...], threads: int | None, metrics_port: int | None
+) -> None:
+    """Run a delivery worker until SIGTERM or Ctrl-C (in-flight attempts are finished and recorded)."""
+    from connector.delivery.worker import Worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = load_settings(
+        resolve_secret=False,
+        database_url=database_url,
+        allowed_networks=allowed_networks or None,
+        worker_threads=threads,
+    )
+    if metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        start_http_server(metrics_port, addr=settings.host)
+    delivery_worker = Worker(_open(settings), settings)
+
+    def _stop(_signum: int, _frame: Any) -> None:
+        delivery_worker.stop()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    click.echo(f"delivery worker {delivery_worker.worker_id} running", err=True)
+    delivery_worker.run()
+
+
+@click.command("ingest-url")
+@database_url_option
+@click.option("--tenant", required=True, help="The tenant whose subscriptions receive what BillRun sends here (created if new).")
+@click.option("--source", default="billrun", show_default=True, help="A label for this BillRun (shown in event sources).")
+@click.option("--base-url", default=None, help="The connector's public base URL (env BILLRUN_CONNECTOR_BASE_URL; default http://HOST:PORT).")
+def ingest_url_command(database_url: str | None, tenant: str, source: str, base_url: str | None) -> None:
+    """Make an ingest URL for BillRun's webhooks plugin; the URL is printed alone on the last line.
+
+    BillRun signs nothing, so the URL is the credential: keep it secret, and revoke it with
+    `billrun-connector ingest-urls revoke ID` if it leaks.
+    """
+    from connector.api.ingest import ingest_url
+
+    if not tenant.strip():
+        raise click.BadParameter("must not be empty", param_hint="--tenant")
+    settings = load_settings(database_url=database_url, base_url=base_url)
+    base = settings.base_url or f"http://{settings.host}:{settings.port}"
+    if urlsplit(base).scheme not in ("http", "https") or not urlsplit(base).netloc:
+        raise click.BadParameter(f"{base!r} is not an http(s) URL", param_hint="--base-url")
+    with _open(settings).session() as session:
+        owner = tenants.get_or_create_tenant(session, tenant.strip())
+        token = ingest_tokens.create_ingest_token(session, owner, source.strip())
+        click.echo(f"Created ingest URL {token.id} for tenant {owner.name!r} (source {token.source!r})")
+        url = ingest_url(base, settings.secret_key, token.id)
+    click.echo(url)
+
+
+@click.group("ingest-urls")
+def ingest_urls() -> None:
+    """List and revoke ingest URLs."""
+
+
+@ingest_urls.command("list")
+@database_url_option
+@click.option("--tenant", default=None, help="Only this tenant's URLs.")
+def ingest_urls_list(database_url: str | None, tenant: str | None) -> None:
+    """List ingest URLs by id (the URLs themselves are not stored)."""
+    settings = load_settings(resolve_secret=False, database_url=database_url)
+    with _open(settings).session() as session:
+        tenant_id = None
+        if tenant is not None:
+            owner = tenants.find_tenant(session, tenant)
+            if owner is None:
+                raise click.ClickException(f"no tenant {tenant!r}")
+            tenant_id = owner.id
+        click.echo(f"{'ID':<27} {'TENANT':<20} {'SOURCE':<16} {'CREATED':<20} STATE")
+        for row in ingest_tokens.list_ingest_tokens(session, tenant_id):
+            state = f"revoked {row.revoked_at:%Y-%m-%d %H:%M:%S}" if row.revoked_at else "active"
+            click.echo(f"{row.id:<27} {row.tenant.name:<20} {row.source:<16} {row.created_at:%Y-%m-%d %H:%M:%S}  {state}")
+
+
+@ingest_urls.command("revoke")
+@database_url_option
+@click.argument("id_or_url")
+def ingest_urls_revoke(database_url: str | None, id_or_url: str) -> None:
+    """Revoke an ingest URL, given its id (ing_...) or the URL itself; BillRun's posts to it get 401."""
+    from connector.api.ingest import INGEST_PATH, read_ingest_token
+
+    settings = load_settings(database_url=database_url)
+    token_id: str | None = id_or_url
+    if INGEST_PATH in id_or_url:
+        token_id = read_ingest_token(settings.secret_key, id_or_url.rsplit("/", 1)[-1])
+        if token_id is None:
+            raise click.ClickException("that URL was not made with this connector's secret key")
+    with _open(settings).session() as session:
+        row = ingest_tokens.revoke_ingest_token(session, token_id or "")
+        if row is None:
+            raise click.ClickException(f"no ingest URL {id_or_url!r}")
+        click.echo(f"Revoked ingest URL {row.id} of tenant {row.tenant.name!r}")
+
+
+@click.command()
+@click.argument("event_type", metavar="TYPE")
+@click.option("--url", "target", required=True, metavar="INGEST_URL", help="Where to post, e.g. an ingest URL.")
+@click.option("--timeout", type=float, default=30.0, show_default=True, help="Seconds to wait for the answer.")
+def fire(event_type: str, target: str, timeout: float) -> None:
+    """POST the sample of TYPE in BillRun's own wire format (a PHP form body), as BillRun would."""
+    from connector.billrun_wire import FORM_CONTENT_TYPE, encode_form
+    from connector.catalog import get_catalog
+
+    catalog = get_catalog()
+    if not catalog.deliverable(event_type):
+        raise click.BadParameter(f"{event_type!r} is not a concrete event type (see `billrun-connector catalog`)", param_hint="TYPE")
+    samples = catalog.samples(event_type)
+    if not samples:
+        raise click.ClickException(f"the catalog has no sample for {event_type}")
+    body = encode_form(event_type, samples[0]["data"], catalog)
+    try:
+        response = requests.post(
+            target,
+            data=body,
+            headers={"Content-Type": FORM_CONTENT_TYPE, "User-Agent": f"billrun-connector/{__version__} (fire)"},
+            timeout=timeout,
+            allow_redirects=False,
+        )
+    except requests.RequestException as exc:
+        raise click.ClickException(f"could not post to {target}: {exc}") from None
+    click.echo(f"HTTP {response.status_code}")
+    click.echo(response.text)
+    if not response.ok:
+        raise SystemExit(1)
 
 
 def register(group: click.Group) -> None:
     """Add this module's commands to *group*."""
+    for command in (worker, ingest_url_command, ingest_urls, fire):
+        group.add_command(command)

@@ -1,7 +1,177 @@
-"""Service commands of the command line."""
+"""Service commands of the command line: ``serve``, ``keys create|list|revoke``, ``db upgrade``."""
+
+from __future__ import annotations
+
+import logging
+import signal
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from types import FrameType
 
 import click
+
+from connector.cli.delivery_commands import start_in_process_worker
+from connector.cli.options import database_url_option, load_settings
+from connector.storage import Database, tenants, upgrade
+from connector.storage.migrate import current_revision
+
+
+@contextmanager
+def _database(database_url: str | None) -> Iterator[Database]:
+    """The configured database, upgraded to the newest schema, closed afterwards."""
+    settings = load_settings(resolve_secret=False, database_url=database_url)
+    database = Database(settings.database_url)
+    try:
+        upgrade(database)
+        yield database
+    finally:
+        database.dispose()
+
+
+@click.command()
+@database_url_option
+@click.option("--host", default=None, help="Listen address (env BILLRUN_CONNECTOR_HOST; default 127.0.0.1).")
+@click.option(
+    "--port", type=int, default=None, help="Listen port, 0 for any free one (env BILLRUN_CONNECTOR_PORT; default 8080)."
+)
+@click.option(
+    "--allow-network",
+    "allowed_networks",
+    metavar="CIDR",
+    multiple=True,
+    help="Allow targets in this network despite the SSRF guard; repeatable (env BILLRUN_CONNECTOR_ALLOWED_NETWORKS).",
+)
+@click.option("--threads", type=click.IntRange(1, 256), default=8, show_default=True, help="HTTP worker threads.")
+def serve(
+    database_url: str | None, host: str | None, port: int | None, allowed_networks: tuple[str, ...], threads: int
+) -> None:
+    """Run the service under waitress (the database schema is upgraded first)."""
+    from waitress import create_server
+
+    from connector.app import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    signal.signal(signal.SIGTERM, _interrupt)  # stop like Ctrl-C: the finally below runs
+    settings = load_settings(database_url=database_url, host=host, port=port, allowed_networks=allowed_networks or None)
+    app = create_app(settings)
+    server = create_server(app, host=settings.host, port=settings.port, threads=threads, ident="billrun-connector")
+    click.echo(f"billrun-connector listening on http://{_url_host(settings.host)}:{server.effective_port}", err=True)
+    delivery_worker = start_in_process_worker(app) if settings.in_process_worker else None
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+        if delivery_worker is not None:
+            delivery_worker.stop(settings.timeout + 5)
+
+
+def _interrupt(_signum: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+@click.group()
+def keys() -> None:
+    """Create, list and revoke API keys."""
+
+
+@keys.command("create")
+@database_url_option
+@click.option("--tenant", required=True, help="Tenant name (created if new).")
+@click.option("--label", default="", help="What the key is for, e.g. zapier or n8n.")
+@click.option("--admin", is_flag=True, help="The key may see and change every tenant's subscriptions.")
+def keys_create(database_url: str | None, tenant: str, label: str, admin: bool) -> None:
+    """Create an API key; the key is printed once, alone on the last line."""
+    if not 1 <= len(tenant.strip()) <= 200:
+        raise click.BadParameter("must be 1 to 200 characters", param_hint="--tenant")
+    with _database(database_url) as database, database.session() as session:
+        owner = tenants.get_or_create_tenant(session, tenant.strip())
+        key, plaintext = tenants.create_api_key(session, owner, label=label, admin=admin)
+        click.echo(
+            f"Created {'admin ' if admin else ''}key {key.id} for tenant {owner.name!r}"
+            + (f" ({label})" if label else "")
+        )
+    click.echo("Store it now: it is not shown again.")
+    click.echo(plaintext)
+
+
+@keys.command("list")
+@database_url_option
+@click.option("--tenant", default=None, help="Only this tenant's keys.")
+def keys_list(database_url: str | None, tenant: str | None) -> None:
+    """List API keys (never the keys themselves: their id and first characters)."""
+    with _database(database_url) as database, database.session() as session:
+        rows = tenants.list_keys(session, tenant)
+        click.echo(_row(name for name, _ in KEY_COLUMNS))
+        for key in rows:
+            click.echo(
+                _row(
+                    (
+                        key.id,
+                        key.tenant.name,
+                        key.label,
+                        key.prefix,
+                        "yes" if key.is_admin else "no",
+                        _time(key.created_at),
+                        _time(key.last_used_at),
+                        f"revoked {_time(key.revoked_at)}" if key.revoked_at else "active",
+                    )
+                )
+            )
+
+
+KEY_COLUMNS = (
+    ("ID", 26),
+    ("TENANT", 20),
+    ("LABEL", 16),
+    ("PREFIX", 12),
+    ("ADMIN", 5),
+    ("CREATED", 19),
+    ("LAST USED", 19),
+    ("STATE", 0),
+)
+
+
+def _row(values: Iterable[str]) -> str:
+    return " ".join(f"{value:<{width}}" for (_, width), value in zip(KEY_COLUMNS, values, strict=True)).rstrip()
+
+
+def _time(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S") if value is not None else "-"
+
+
+@keys.command("revoke")
+@database_url_option
+@click.argument("key_id")
+def keys_revoke(database_url: str | None, key_id: str) -> None:
+    """Revoke the key KEY_ID (its id or its prefix, as `keys list` shows them)."""
+    with _database(database_url) as database, database.session() as session:
+        key = tenants.revoke_key(session, key_id)
+        if key is None:
+            raise click.ClickException(f"no key {key_id!r}")
+        click.echo(f"Revoked key {key.id} of tenant {key.tenant.name!r}")
+
+
+@click.group()
+def db() -> None:
+    """Database maintenance."""
+
+
+@db.command("upgrade")
+@database_url_option
+def db_upgrade(database_url: str | None) -> None:
+    """Apply every pending migration."""
+    with _database(database_url) as database:
+        click.echo(f"database at revision {current_revision(database)}")
 
 
 def register(group: click.Group) -> None:
     """Add this module's commands to *group*."""
+    for command in (serve, keys, db):
+        group.add_command(command)

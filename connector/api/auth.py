@@ -1,0 +1,81 @@
+"""API key authentication.
+
+A key is taken from ``Authorization: Bearer <key>``, an ``X-API-Key`` header or an ``access_token``
+parameter (query string or form body, as BillRun's own API accepts). Only its SHA-256 hash is looked
+up. An admin key sees every tenant; any other key only its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import request
+
+from connector.api import context
+from connector.api.errors import ApiError
+from connector.storage import tenants
+
+_PRINCIPAL = "billrun_connector.principal"  # per-request cache, in the WSGI environ
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the key and its tenant."""
+
+    key_id: str
+    label: str
+    admin: bool
+    tenant_id: int
+    tenant_name: str
+
+    @property
+    def scope(self) -> int | None:
+        """The tenant a lookup is limited to, or ``None`` (every tenant) for an admin key."""
+        return None if self.admin else self.tenant_id
+
+
+class AuthError(ApiError):
+    def __init__(self, message: str) -> None:
+        super().__init__(401, "unauthorized", message, headers={"WWW-Authenticate": 'Bearer realm="billrun-connector"'})
+
+
+def presented_key() -> str | None:
+    """The API key in the request, if any (header first, then parameters)."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    api_key = request.headers.get("X-API-Key", "").strip()
+    if api_key:
+        return api_key
+    token = request.args.get("access_token") or (request.form.get("access_token") if request.form else None)
+    return token.strip() if token and token.strip() else None
+
+
+def authenticate() -> Principal:
+    """The caller of this request; raises :class:`AuthError` (401) without a valid key."""
+    cached = request.environ.get(_PRINCIPAL)
+    if cached is not None:
+        return cached
+    plaintext = presented_key()
+    if plaintext is None:
+        raise AuthError("An API key is required: send it as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'")
+    with context.session() as session:
+        key = tenants.find_active_key(session, plaintext)
+        if key is None:
+            raise AuthError("The API key is not valid (unknown or revoked)")
+        tenants.touch_key(key)
+        principal = Principal(
+            key_id=key.id, label=key.label, admin=key.is_admin, tenant_id=key.tenant_id, tenant_name=key.tenant.name
+        )
+    request.environ[_PRINCIPAL] = principal
+    return principal
+
+
+def require_api_key() -> None:
+    """``before_request`` hook of every management blueprint."""
+    authenticate()
+
+
+def current_principal() -> Principal:
+    return authenticate()

@@ -1,0 +1,64 @@
+"""The event catalog and samples (``/api/v1/events``), read by the Zapier app and the n8n node."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from connector.api import context
+from connector.api.auth import current_principal, require_api_key
+from connector.api.errors import ApiError
+from connector.api.parsing import Blueprint
+from connector.api.schemas import EnvelopeSchema, EventTypeDetailSchema, EventTypeListSchema, SamplesQuerySchema
+from connector.catalog import EventType, get_catalog
+from connector.storage.events import recent_events
+
+blp = Blueprint("catalog", __name__, url_prefix="/api/v1/events", description="The event catalog and samples.")
+blp.before_request(require_api_key)
+
+
+def _entry(event_type: str) -> EventType:
+    entry = get_catalog().get(event_type)
+    if entry is None:
+        raise ApiError(404, "not_found", f"unknown event type {event_type!r}; GET /api/v1/events lists them")
+    return entry
+
+
+@blp.route("", methods=["GET"])
+@blp.response(200, EventTypeListSchema)
+def list_event_types() -> dict[str, Any]:
+    """Every event type of the catalog, with its title, group and whether BillRun really fires it."""
+    return {"data": list(get_catalog().types())}
+
+
+@blp.route("/<event_type>", methods=["GET"])
+@blp.response(200, EventTypeDetailSchema)
+def get_event_type(event_type: str) -> dict[str, Any]:
+    """One event type with the JSON Schema of its deliveries and the schema's samples."""
+    entry = _entry(event_type)
+    catalog = get_catalog()
+    detail = EventTypeDetailSchema(exclude=("schema", "samples")).dump(entry)
+    return {**detail, "schema": catalog.schema(event_type), "samples": catalog.samples(event_type)}
+
+
+@blp.route("/<event_type>/samples", methods=["GET"])
+@blp.arguments(SamplesQuerySchema, location="query")
+@blp.response(200, EnvelopeSchema(many=True))
+def samples(query: dict[str, Any], event_type: str) -> list[dict[str, Any]]:
+    """Up to `limit` sample deliveries, newest first, exactly as they are delivered.
+
+    The tenant's most recent stored events of this type (of the member types for a `trackchanges`
+    group, of any step for `collection.*`) when there are any, else the samples of the schema.
+    """
+    entry = _entry(event_type)
+    limit = query["limit"]
+    catalog = get_catalog()
+    selection: dict[str, Any] = {"types": (event_type,)}
+    if entry.kind == "group":
+        selection = {"types": tuple(entry.expands_to)}
+    elif event_type == entry.type and entry.kind == "family":  # any custom step: no catalog entry of its own
+        concrete = [other.type for other in catalog.types() if other.module == entry.module]
+        selection = {"type_prefix": f"{entry.module}.", "exclude_types": concrete}
+    with context.session() as session:
+        rows = recent_events(session, current_principal().tenant_id, limit=limit, **selection)
+        stored = [row.envelope() for row in rows]
+    return stored or catalog.samples(event_type)[:limit]

@@ -1,0 +1,295 @@
+"""Integrator ingest, test sends and the delivery log (``/api/v1``).
+
+- ``POST /api/v1/events``: publish an event under the key's tenant, idempotent on ``id``.
+- ``POST /api/v1/hooks/<id>/test``: send a type's sample to that one subscription.
+- ``GET /api/v1/hooks/<id>/deliveries``, ``GET /api/v1/deliveries/<id>``: the log, with attempts.
+- ``POST /api/v1/deliveries/<id>/retry``, ``POST /api/v1/hooks/<id>/recover``: send again.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import current_app
+from flask_smorest import Blueprint
+from marshmallow import Schema, ValidationError, fields, validate
+
+from connector.api import context
+from connector.api.auth import current_principal, require_api_key
+from connector.api.errors import ApiError
+from connector.api.hooks import load_owned
+from connector.api.schemas import MAX_PAGE, PageCursor, encode_cursor
+from connector.catalog import get_catalog
+from connector.metrics import EVENTS_INGESTED, wake_worker
+from connector.storage import queue
+from connector.storage.models import Delivery, Event, Subscription
+from connector.storage.subscriptions import ACTIVE
+
+CLIENT_ID = re.compile(r"[A-Za-z0-9_.:\-]{1,200}\Z")
+
+blp = Blueprint("deliveries", __name__, url_prefix="/api/v1", description="Publishing events and the delivery log.")
+blp.before_request(require_api_key)
+
+
+class UtcDateTime(fields.DateTime):
+    """An ISO 8601 time; one without a zone is taken as UTC."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+class DeliverableType(fields.String):
+    """A concrete event type an event can carry (not a trackchanges group, not ``collection.*``)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        name = super()._deserialize(value, attr, data, **kwargs).strip()
+        if not get_catalog().deliverable(name):
+            raise ValidationError(f"{name!r} is not a concrete event type of the catalog; GET /api/v1/events lists them")
+        return name
+
+
+class EventCreateSchema(Schema):
+    type = DeliverableType(required=True, metadata={"description": "A concrete catalog type, e.g. `accounts.create`."})
+    data = fields.Dict(required=True, metadata={"description": "The payload, as in the type's JSON Schema."})
+    id = fields.String(
+        validate=validate.Regexp(CLIENT_ID, error="1-200 characters of letters, digits and _ . : -"),
+        metadata={"description": "Your id for this event: a repeat with the same id is answered as the first."},
+    )
+    timestamp = UtcDateTime(metadata={"description": "When it happened (default: now)."})
+
+
+class EventAcceptedSchema(Schema):
+    id = fields.String(required=True, metadata={"description": "The event id: the `webhook-id` of its deliveries."})
+    client_id = fields.String(allow_none=True)
+    type = fields.String(required=True)
+    timestamp = fields.String(required=True)
+    deliveries = fields.Integer(required=True, metadata={"description": "Subscriptions it was queued for."})
+    schema_valid = fields.Boolean(required=True)
+    validation_errors = fields.List(fields.String(), allow_none=True)
+
+
+class TestSendSchema(Schema):
+    type = DeliverableType(metadata={"description": "The sample's type (default: the first type the hook receives)."})
+
+
+class AttemptSchema(Schema):
+    started_at = fields.DateTime()
+    duration_ms = fields.Integer(allow_none=True)
+    status_code = fields.Integer(allow_none=True)
+    error = fields.String(allow_none=True)
+    response_excerpt = fields.String(allow_none=True, metadata={"description": "At most 20 KB of the answer."})
+    worker_id = fields.String(allow_none=True)
+
+
+class DeliverySchema(Schema):
+    id = fields.String(required=True)
+    event_id = fields.String(required=True)
+    event_type = fields.String(required=True)
+    subscription_id = fields.String(required=True)
+    status = fields.String(required=True, metadata={"description": "`pending`, `succeeded`, `failed` or `cancelled`."})
+    attempt_count = fields.Integer()
+    next_attempt_at = fields.DateTime(allow_none=True)
+    last_status_code = fields.Integer(allow_none=True)
+    last_error = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    completed_at = fields.DateTime(allow_none=True)
+
+
+class DeliveryDetailSchema(DeliverySchema):
+    event = fields.Dict(metadata={"description": "The delivered body `{id, type, timestamp, data}`."})
+    attempts = fields.List(fields.Nested(AttemptSchema))
+
+
+class DeliveryListQuerySchema(Schema):
+    status = fields.String(validate=validate.OneOf(queue.DELIVERY_STATUSES))
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PAGE))
+    cursor = PageCursor(metadata={"description": "`next_cursor` of the previous page."})
+
+
+class DeliveryListSchema(Schema):
+    data = fields.List(fields.Nested(DeliverySchema), required=True)
+    next_cursor = fields.String(allow_none=True)
+
+
+class RecoverSchema(Schema):
+    since = UtcDateTime(required=True, metadata={"description": "Re-queue failed deliveries created at or after this time."})
+
+
+class RecoveredSchema(Schema):
+    recovered = fields.Integer(required=True)
+
+
+_DELIVERY_COLUMNS = tuple(name for name in DeliverySchema().fields if name != "event_type")
+
+
+def _delivery_view(delivery: Delivery, event: Event) -> dict[str, Any]:
+    """A delivery and its event's type, for the response schemas to dump."""
+    return {**{name: getattr(delivery, name) for name in _DELIVERY_COLUMNS}, "event_type": event.type}
+
+
+def _accepted(stored: queue.StoredEvent) -> dict[str, Any]:
+    event = stored.event
+    return {
+        "id": event.id,
+        "client_id": event.client_event_id,
+        "type": event.type,
+        "timestamp": event.envelope()["timestamp"],
+        "deliveries": stored.deliveries,
+        "schema_valid": event.schema_valid,
+        "validation_errors": event.validation_errors,
+    }
+
+
+def _require_active(subscription: Subscription) -> None:
+    if subscription.status != ACTIVE:
+        raise ApiError(
+            409,
+            "conflict",
+            f"subscription {subscription.id!r} is disabled ({subscription.disabled_reason}); re-enable it first",
+        )
+
+
+@blp.route("/events", methods=["POST"])
+@blp.arguments(EventCreateSchema)
+@blp.response(202, EventAcceptedSchema)
+def publish_event(body: dict[str, Any]) -> dict[str, Any]:
+    """Publish an event under the key's tenant; it is queued for every matching subscription.
+
+    With `id`, publishing is idempotent: a repeat answers exactly as the first did and queues nothing.
+    A payload that does not match the type's schema is accepted and flagged (`schema_valid` false),
+    unless the service runs with strict schemas (422 with the errors).
+    """
+    principal = current_principal()
+    catalog = get_catalog()
+    event_type = body["type"]
+    issues = [str(issue) for issue in catalog.validate_data(event_type, body["data"])]
+    if issues and context.settings().strict_schemas:
+        raise ApiError(422, "schema_mismatch", f"the {event_type} payload does not match its schema", {"data": issues})
+    with context.session() as session:
+        stored = queue.store_event(
+            session,
+            tenant_id=principal.tenant_id,
+            event_type=event_type,
+            data=body["data"],
+            subscription_keys=catalog.subscription_keys(event_type),
+            source="api",
+            timestamp=body.get("timestamp"),
+            client_event_id=body.get("id"),
+            schema_valid=not issues,
+            validation_errors=issues,
+        )
+        answer = _accepted(stored)
+    if stored.created:
+        EVENTS_INGESTED.labels("api").inc()
+        if stored.deliveries:
+            wake_worker(current_app)
+    return answer
+
+
+def _test_type(subscription: Subscription, requested: str | None) -> str:
+    catalog = get_catalog()
+    if requested is not None:
+        if not set(catalog.subscription_keys(requested)) & set(subscription.events):
+            raise ApiError(422, "validation_error", f"subscription {subscription.id!r} does not receive {requested!r}")
+        return requested
+    for name in subscription.events:
+        for sample in catalog.samples(name):
+            if catalog.deliverable(sample.get("type", "")):
+                return str(sample["type"])
+    raise ApiError(422, "validation_error", f"no sample for the event types of {subscription.id!r}")
+
+
+@blp.route("/hooks/<subscription_id>/test", methods=["POST"])
+@blp.arguments(TestSendSchema)
+@blp.response(202, EventAcceptedSchema)
+def test_send(body: dict[str, Any], subscription_id: str) -> dict[str, Any]:
+    """Send a sample of one of the hook's event types to this subscription only (source `test`)."""
+    principal = current_principal()
+    catalog = get_catalog()
+    with context.session() as session:
+        subscription = load_owned(session, principal, subscription_id)
+        _require_active(subscription)
+        event_type = _test_type(subscription, body.get("type"))
+        sample = catalog.samples(event_type)[0]
+        stored = queue.store_event(
+            session,
+            tenant_id=subscription.tenant_id,
+            event_type=event_type,
+            data=sample["data"],
+            subscription_keys=(),
+            source="test",
+            only_subscription_id=subscription.id,
+        )
+        answer = _accepted(stored)
+    EVENTS_INGESTED.labels("test").inc()
+    wake_worker(current_app)
+    return answer
+
+
+@blp.route("/hooks/<subscription_id>/deliveries", methods=["GET"])
+@blp.arguments(DeliveryListQuerySchema, location="query")
+@blp.response(200, DeliveryListSchema)
+def list_hook_deliveries(query: dict[str, Any], subscription_id: str) -> dict[str, Any]:
+    """The hook's deliveries, newest first, optionally only those with one `status`; paginated by cursor."""
+    limit = query["limit"]
+    with context.session() as session:
+        load_owned(session, current_principal(), subscription_id)
+        rows = queue.list_deliveries(
+            session, subscription_id, status=query.get("status"), limit=limit + 1, before=query.get("cursor")
+        )
+        page = rows[:limit]
+        next_cursor = encode_cursor(page[-1][0].created_at, page[-1][0].id) if len(rows) > limit else None
+        return {"data": [_delivery_view(d, e) for d, e in page], "next_cursor": next_cursor}
+
+
+def _load_delivery(session: Any, delivery_id: str) -> tuple[Delivery, Event]:
+    delivery = queue.get_delivery(session, delivery_id, current_principal().scope)
+    if delivery is None:
+        raise ApiError(404, "not_found", f"no delivery {delivery_id!r}")
+    event = session.get(Event, delivery.event_id)
+    return delivery, event
+
+
+@blp.route("/deliveries/<delivery_id>", methods=["GET"])
+@blp.response(200, DeliveryDetailSchema)
+def get_delivery(delivery_id: str) -> dict[str, Any]:
+    """One delivery with the body it carries and every attempt (time, status, duration, error, response excerpt)."""
+    with context.session() as session:
+        delivery, event = _load_delivery(session, delivery_id)
+        view = _delivery_view(delivery, event)
+        view["event"] = event.envelope()
+        view["attempts"] = list(queue.attempts_of(session, delivery.id))
+        return view
+
+
+@blp.route("/deliveries/<delivery_id>/retry", methods=["POST"])
+@blp.response(202, DeliverySchema)
+def retry_delivery(delivery_id: str) -> dict[str, Any]:
+    """Make the delivery due now, whatever its status (same event, same `webhook-id`)."""
+    with context.session() as session:
+        delivery, event = _load_delivery(session, delivery_id)
+        subscription = session.get(Subscription, delivery.subscription_id)
+        _require_active(subscription)
+        queue.requeue(session, delivery)
+        session.flush()
+        view = _delivery_view(delivery, event)
+    wake_worker(current_app)
+    return view
+
+
+@blp.route("/hooks/<subscription_id>/recover", methods=["POST"])
+@blp.arguments(RecoverSchema)
+@blp.response(202, RecoveredSchema)
+def recover(body: dict[str, Any], subscription_id: str) -> dict[str, int]:
+    """Re-queue every failed delivery of the hook created at or after `since`."""
+    with context.session() as session:
+        subscription = load_owned(session, current_principal(), subscription_id)
+        _require_active(subscription)
+        count = queue.recover(session, subscription.id, body["since"])
+    if count:
+        wake_worker(current_app)
+    return {"recovered": count}

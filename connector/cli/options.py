@@ -1,0 +1,28 @@
+"""Options shared by the commands that open the database (``--database-url`` and friends)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from connector.config import ConfigError, Settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+database_url_option: Callable[[F], F] = click.option(
+    "--database-url",
+    metavar="URL",
+    default=None,
+    help="SQLAlchemy database URL (env BILLRUN_CONNECTOR_DATABASE_URL; default: billrun-connector.db "
+    "in the working folder). postgresql:// URLs use psycopg 3.",
+)
+
+
+def load_settings(*, resolve_secret: bool = True, **overrides: Any) -> Settings:
+    """Settings from the environment and the command's flags, or a clean command-line error."""
+    try:
+        return Settings.load(resolve_secret=resolve_secret, **overrides)
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from None

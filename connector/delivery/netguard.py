@@ -1,0 +1,238 @@
+"""The SSRF guard: which addresses a delivery may connect to, checked again at connect time.
+
+A target is refused when any address its host resolves to is loopback, private,
+link-local, CGNAT, multicast, reserved, unspecified, a cloud metadata address or
+otherwise not globally routable, IPv4 and IPv6 alike, including IPv6 forms that embed
+an IPv4 address (v4-mapped, v4-compatible, 6to4, NAT64). Operators allow networks
+explicitly (``BILLRUN_CONNECTOR_ALLOWED_NETWORKS``).
+
+At connect time the guarded connection classes resolve the host once, check every
+address and connect to an address that was checked, while the ``Host`` header and
+TLS SNI keep the host name: a DNS answer that changes between the check and the
+connect (rebinding) cannot reach an address that was not vetted.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
+from urllib3.util import connection as urllib3_connection
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+METADATA_ADDRESSES = frozenset(
+    ipaddress.ip_address(a)
+    for a in (
+        "169.254.169.254",  # AWS, GCP, Azure, OpenStack, DigitalOcean, ...
+        "169.254.170.2",  # AWS ECS task metadata
+        "168.63.129.16",  # Azure wire server (a public address)
+        "100.100.100.200",  # Alibaba Cloud
+        "fd00:ec2::254",  # AWS IPv6 metadata
+    )
+)
+CGNAT = ipaddress.ip_network("100.64.0.0/10")
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+V4_COMPATIBLE = ipaddress.ip_network("::/96")
+
+
+class TargetRefused(Exception):
+    """A target URL or address the guard does not allow; the message says why."""
+
+
+def parse_networks(values: Iterable[str | IPNetwork]) -> tuple[IPNetwork, ...]:
+    """CIDR strings (or networks) to networks; a bad entry raises ``ValueError`` naming it."""
+    networks = []
+    for value in values:
+        if isinstance(value, (ipaddress.IPv4Network, ipaddress.IPv6Network)):
+            networks.append(value)
+            continue
+        text = value.strip()
+        if not text:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(text, strict=False))
+        except ValueError as exc:
+            raise ValueError(f"not a network in CIDR notation: {text!r}") from exc
+    return tuple(networks)
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address.teredo is not None:
+        return address.teredo[1]
+    if address in NAT64 or (address in V4_COMPATIBLE and int(address) > 1):
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
+def _reason(address: IPAddress) -> str | None:
+    """Why *address* is not a public unicast address, or None when it is one."""
+    if address in METADATA_ADDRESSES:
+        return "a cloud metadata address"
+    if address.is_unspecified:
+        return "an unspecified address"
+    if address.is_loopback:
+        return "a loopback address"
+    if address.is_link_local:
+        return "a link-local address"
+    if address in CGNAT:
+        return "a carrier-grade NAT address"
+    if address.is_multicast:
+        return "a multicast address"
+    if address.is_reserved:
+        return "a reserved address"
+    if address.is_private:
+        return "a private address"
+    if not address.is_global:
+        return "not a globally routable address"
+    return None
+
+
+class NetGuard:
+    """Decides whether an address may be connected to, given the operator's allowed networks."""
+
+    def __init__(self, allowed_networks: Iterable[str | IPNetwork] = ()) -> None:
+        self.allowed_networks = parse_networks(allowed_networks)
+
+    def _allowed(self, address: IPAddress) -> bool:
+        return any(address.version == net.version and address in net for net in self.allowed_networks)
+
+    def refusal(self, address: IPAddress | str) -> str | None:
+        """Why *address* is refused, or None when it may be connected to."""
+        address = ipaddress.ip_address(address)
+        if isinstance(address, ipaddress.IPv6Address):
+            if address.scope_id:
+                address = ipaddress.IPv6Address(address.compressed.split("%", 1)[0])
+            embedded = _embedded_ipv4(address)
+            if embedded is not None:
+                if self._allowed(address):
+                    return None
+                inner = self.refusal(embedded)
+                return None if inner is None else f"{address} embeds {embedded}, {inner}"
+        if self._allowed(address):
+            return None
+        reason = _reason(address)
+        return None if reason is None else f"{address} is {reason}"
+
+    def resolve(self, host: str, port: int) -> list[tuple[Any, ...]]:
+        """``getaddrinfo`` results for *host*, all checked; raises TargetRefused if any is refused.
+
+        Every address must pass (not only the first): a name that mixes public and
+        internal answers is refused as a whole.
+        """
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        for info in infos:
+            reason = self.refusal(info[4][0])
+            if reason is not None:
+                raise TargetRefused(f"{host} resolves to {reason}")
+        return infos
+
+    def check_url(self, url: str) -> None:
+        """Refuse a target URL whose scheme is not http(s) or whose host resolves to a refused address."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https"):
+            raise TargetRefused("the target URL must use http or https")
+        try:
+            host, port = parts.hostname, parts.port
+        except ValueError as exc:
+            raise TargetRefused(f"the target URL has an invalid port: {exc}") from exc
+        if not host:
+            raise TargetRefused("the target URL has no host")
+        try:
+            self.resolve(host, port or (443 if parts.scheme == "https" else 80))
+        except socket.gaierror as exc:
+            raise TargetRefused(f"the target host {host} does not resolve: {exc.strerror}") from exc
+
+
+_tracked = threading.local()
+
+
+@contextmanager
+def tracked_connections() -> Iterator[list[Any]]:
+    """Collect the guarded connections the current thread sends requests on inside the block.
+
+    The sender uses this to cut an attempt's connection when its total time is up.
+    """
+    connections: list[Any] = []
+    _tracked.connections = connections
+    try:
+        yield connections
+    finally:
+        _tracked.connections = None
+
+
+class _GuardedConnectionMixin:
+    """Resolves, checks and connects to a checked address; Host and SNI keep the name."""
+
+    guard: NetGuard
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        connections = getattr(_tracked, "connections", None)
+        if connections is not None:
+            connections.append(self)
+        super().request(*args, **kwargs)  # type: ignore[misc]
+
+    def _new_conn(self) -> socket.socket:
+        conn: Any = self
+        try:
+            infos = self.guard.resolve(conn._dns_host, conn.port)
+        except socket.gaierror as exc:
+            raise NameResolutionError(conn.host, conn, exc) from exc
+        last_error: OSError | None = None
+        for family, _type, _proto, _name, sockaddr in infos:
+            try:
+                sock = urllib3_connection.create_connection(
+                    (sockaddr[0], conn.port),
+                    conn.timeout,
+                    source_address=conn.source_address,
+                    socket_options=conn.socket_options,
+                )
+            except TimeoutError as exc:
+                raise ConnectTimeoutError(
+                    conn, f"Connection to {conn.host} timed out. (connect timeout={conn.timeout})"
+                ) from exc
+            except OSError as exc:
+                last_error = exc
+                continue
+            return sock
+        raise NewConnectionError(conn, f"Failed to establish a new connection: {last_error}")
+
+
+def guarded_adapter(guard: NetGuard, pool_maxsize: int = 10) -> HTTPAdapter:
+    """A requests transport adapter whose every connection goes through *guard*."""
+    http_conn = type("GuardedHTTPConnection", (_GuardedConnectionMixin, HTTPConnection), {"guard": guard})
+    https_conn = type("GuardedHTTPSConnection", (_GuardedConnectionMixin, HTTPSConnection), {"guard": guard})
+    http_pool = type("GuardedHTTPConnectionPool", (HTTPConnectionPool,), {"ConnectionCls": http_conn})
+    https_pool = type("GuardedHTTPSConnectionPool", (HTTPSConnectionPool,), {"ConnectionCls": https_conn})
+
+    class GuardedAdapter(HTTPAdapter):
+        def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+            super().init_poolmanager(*args, **kwargs)
+            self.poolmanager.pool_classes_by_scheme = {"http": http_pool, "https": https_pool}
+
+    return GuardedAdapter(pool_connections=pool_maxsize, pool_maxsize=pool_maxsize, max_retries=0)
+
+
+def guarded_session(guard: NetGuard, pool_maxsize: int = 10) -> requests.Session:
+    """A session that only reaches addresses the guard allows, ignoring proxy variables."""
+    session = requests.Session()
+    session.trust_env = False  # a proxy from the environment would bypass the guard
+    adapter = guarded_adapter(guard, pool_maxsize)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session

@@ -1,0 +1,185 @@
+"""The HTTP sender: one signed POST, no redirects, bounded time and a bounded response excerpt."""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from http.cookiejar import DefaultCookiePolicy
+
+import requests
+
+from connector import __version__
+from connector.delivery.netguard import NetGuard, TargetRefused, guarded_session, tracked_connections
+
+USER_AGENT = f"billrun-connector/{__version__}"
+EXCERPT_BYTES = 20 * 1024
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What one attempt got back: a status code or an error, never both missing."""
+
+    status_code: int | None
+    error: str | None
+    excerpt: str
+    duration_ms: int
+    retry_after: str | None = None
+
+
+class _Watchdog:
+    """One thread that runs actions at their deadlines unless they were cancelled first."""
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[float, int, list[Any]]] = []
+        self._wake = threading.Condition()
+        self._counter = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def arm(self, deadline: float, action: Callable[[], None]) -> list[Any]:
+        """Schedule *action* at *deadline* (monotonic); the returned handle cancels it when emptied."""
+        handle: list[Any] = [action]
+        with self._wake:
+            heapq.heappush(self._heap, (deadline, next(self._counter), handle))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="delivery-watchdog", daemon=True)
+                self._thread.start()
+            self._wake.notify()
+        return handle
+
+    @staticmethod
+    def cancel(handle: list[Any]) -> None:
+        handle.clear()
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                while not self._heap or self._heap[0][0] > time.monotonic():
+                    self._wake.wait(self._heap[0][0] - time.monotonic() if self._heap else None)
+                _, _, handle = heapq.heappop(self._heap)
+            if handle:
+                try:
+                    handle[0]()
+                except OSError:
+                    pass
+
+
+_WATCHDOG = _Watchdog()
+
+
+def _cut(connections: list[Any], expired: list[bool]) -> None:
+    """Shut the attempt's sockets so that a blocked read returns now."""
+    expired.append(True)
+    for connection in list(connections):
+        sock = getattr(connection, "sock", None)
+        if sock is not None:
+            sock.shutdown(socket.SHUT_RDWR)
+
+
+class Sender:
+    """POSTs delivery bodies through a guarded, pooled session shared by the worker's threads."""
+
+    def __init__(
+        self,
+        guard: NetGuard,
+        *,
+        connect_timeout: float = 5.0,
+        timeout: float = 15.0,
+        pool_size: int = 10,
+    ) -> None:
+        self.connect_timeout = connect_timeout
+        self.timeout = timeout
+        self._session = guarded_session(guard, pool_size)
+        # The session is shared by threads and targets: keep no cookies between deliveries.
+        self._session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+
+    def close(self) -> None:
+        self._session.close()
+
+    def post(self, url: str, body: bytes, headers: dict[str, str]) -> SendResult:
+        """POST *body* to *url*; the whole attempt, connect to excerpt, ends at the total timeout.
+
+        A watchdog shuts the attempt's socket at the deadline, so a target that answers slowly
+        (even a byte at a time) cannot hold a worker thread, or outlive the delivery's lease.
+        """
+        started = time.monotonic()
+        deadline = started + self.timeout
+        all_headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT, **headers}
+
+        def elapsed_ms() -> int:
+            return int((time.monotonic() - started) * 1000)
+
+        expired: list[bool] = []
+        with tracked_connections() as connections:
+            watchdog = _WATCHDOG.arm(deadline, lambda: _cut(connections, expired))
+            try:
+                return self._send(url, body, all_headers, deadline, elapsed_ms, expired)
+            finally:
+                _WATCHDOG.cancel(watchdog)
+
+    def _send(
+        self,
+        url: str,
+        body: bytes,
+        headers: dict[str, str],
+        deadline: float,
+        elapsed_ms: Callable[[], int],
+        expired: list[bool],
+    ) -> SendResult:
+        timeout_error = f"timeout after {self.timeout:g} s"
+        try:
+            response = self._session.post(
+                url,
+                data=body,
+                headers=headers,
+                allow_redirects=False,
+                stream=True,
+                timeout=(self.connect_timeout, self.timeout),
+            )
+        except TargetRefused as exc:
+            return SendResult(None, f"refused by the network guard: {exc}", "", elapsed_ms())
+        except requests.exceptions.ConnectTimeout:
+            return SendResult(None, f"connect timeout after {self.connect_timeout:g} s", "", elapsed_ms())
+        except requests.exceptions.Timeout:
+            return SendResult(None, timeout_error, "", elapsed_ms())
+        except requests.exceptions.RequestException as exc:
+            error = timeout_error if expired else f"{type(exc).__name__}: {_root_cause(exc)}"
+            return SendResult(None, error, "", elapsed_ms())
+        with response:
+            excerpt, error = _read_excerpt(response, deadline)
+            if error is not None and expired:
+                error = f"{timeout_error} while reading the response"
+            return SendResult(
+                response.status_code,
+                error,
+                excerpt,
+                elapsed_ms(),
+                response.headers.get("Retry-After"),
+            )
+
+
+def _read_excerpt(response: requests.Response, deadline: float) -> tuple[str, str | None]:
+    """Up to EXCERPT_BYTES of the body, stopping at the deadline; the rest is not read."""
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        for chunk in response.iter_content(chunk_size=4096):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size >= EXCERPT_BYTES or time.monotonic() > deadline:
+                break
+    except requests.exceptions.RequestException as exc:
+        return b"".join(chunks)[:EXCERPT_BYTES].decode("utf-8", "replace"), f"reading the response: {exc}"
+    return b"".join(chunks)[:EXCERPT_BYTES].decode("utf-8", "replace"), None
+
+
+def _root_cause(exc: BaseException) -> str:
+    """The innermost message of a wrapped requests/urllib3 error, for the attempt log."""
+    while exc.__cause__ is not None or exc.__context__ is not None:
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    return str(exc) or type(exc).__name__

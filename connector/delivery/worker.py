@@ -1,0 +1,225 @@
+"""The delivery worker: claims due deliveries in batches, sends them on a thread pool and
+records every attempt.
+
+One loop thread owns the database work (claiming, recording, purging) and batches it;
+the pool threads only sign and POST. Any number of workers may run against PostgreSQL;
+on SQLite, run one worker process (its thread pool gives the concurrency).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import secrets
+import socket
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+
+from connector.config import Settings
+from connector.delivery.netguard import NetGuard
+from connector.delivery.policy import Outcome, RetryPolicy
+from connector.delivery.sender import Sender
+from connector.delivery.signing import Signer, envelope_body
+from connector.metrics import ATTEMPT_SECONDS, ATTEMPTS
+from connector.storage import Database
+from connector.storage import queue as delivery_queue
+from connector.storage.models import utcnow
+
+log = logging.getLogger(__name__)
+
+POLL_SECONDS = 0.5
+PURGE_EVERY_SECONDS = 300.0
+LEASE_MARGIN_SECONDS = 1.0
+_WAKE = object()
+
+
+def new_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+class Worker:
+    """Delivers due deliveries until stopped. ``run()`` blocks; ``start()`` runs it in a thread."""
+
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        *,
+        worker_id: str | None = None,
+        poll_seconds: float = POLL_SECONDS,
+        purge_every_seconds: float = PURGE_EVERY_SECONDS,
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.worker_id = worker_id or new_worker_id()
+        self.poll_seconds = poll_seconds
+        self.purge_every_seconds = purge_every_seconds
+        self.threads = settings.worker_threads
+        # Jobs claimed ahead, so the pool never idles between batches; a job that waits too long
+        # for a thread is given back unsent (see _attempt), so this cannot outlive a lease.
+        self.capacity = 4 * self.threads
+        self.policy = RetryPolicy(settings.retry_schedule, settings.retry_scale)
+        self.sender = Sender(
+            NetGuard(settings.allowed_networks),
+            connect_timeout=settings.connect_timeout,
+            timeout=settings.timeout,
+            pool_size=self.threads,
+        )
+        self._results: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- control --------------------------------------------------------------------------------
+
+    def wake(self) -> None:
+        """New work may be due: look now instead of at the next poll."""
+        self._results.put(_WAKE)
+
+    def start(self) -> threading.Thread:
+        self._thread = threading.Thread(target=self.run, name="delivery-worker", daemon=True)
+        self._thread.start()
+        return self._thread
+
+    def stop(self, timeout: float | None = None) -> None:
+        """Stop claiming, finish and record the attempts in flight, then return."""
+        self._stopping.set()
+        self.wake()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    # -- the loop -------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        log.info("delivery worker %s started with %d threads", self.worker_id, self.threads)
+        if self.settings.lease_seconds < 2 * self.settings.timeout + LEASE_MARGIN_SECONDS:
+            log.warning(
+                "the lease (%ss) is shorter than twice the attempt timeout (%ss): claimed deliveries may be "
+                "given back unsent while they wait for a thread",
+                self.settings.lease_seconds,
+                self.settings.timeout,
+            )
+        in_flight = 0
+        done: list[delivery_queue.AttemptOutcome | None] = []
+        next_purge = time.monotonic()
+        with ThreadPoolExecutor(self.threads, thread_name_prefix="delivery") as pool:
+            while True:
+                stopping = self._stopping.is_set()
+                in_flight -= len(done)
+                free = self.capacity - in_flight
+                limit = free if not stopping and (free >= self.threads or in_flight == 0) else 0
+                jobs = self._exchange([o for o in done if o is not None], limit)
+                for job in jobs:
+                    pool.submit(self._attempt, job)
+                in_flight += len(jobs)
+                if stopping and in_flight == 0:
+                    break
+                if not stopping and time.monotonic() >= next_purge:
+                    self._purge()
+                    next_purge = time.monotonic() + self.purge_every_seconds
+                done = self._collect(self.poll_seconds)
+        self.sender.close()
+        log.info("delivery worker %s stopped", self.worker_id)
+
+    def _collect(self, timeout: float) -> list[delivery_queue.AttemptOutcome | None]:
+        """Finished attempts (None for a job given back unsent): waits up to *timeout* for the first
+        (or a wake-up), then takes the rest."""
+        done: list[delivery_queue.AttemptOutcome | None] = []
+        try:
+            item = self._results.get(timeout=timeout)
+            while True:
+                if item is not _WAKE:
+                    done.append(item)  # type: ignore[arg-type]
+                item = self._results.get_nowait()
+        except queue.Empty:
+            pass
+        return done
+
+    def _exchange(self, outcomes: list[delivery_queue.AttemptOutcome], limit: int) -> list[delivery_queue.Job]:
+        """Record *outcomes* and claim up to *limit* new jobs, in one transaction."""
+        if not outcomes and limit <= 0:
+            return []
+        for attempt in range(5):
+            try:
+                with self.db.session() as session:
+                    if outcomes:
+                        delivery_queue.record_attempts(
+                            session,
+                            self.worker_id,
+                            outcomes,
+                            disable_after_failing_seconds=self.settings.disable_after_failing_seconds,
+                        )
+                    if limit <= 0:
+                        return []
+                    return delivery_queue.claim(session, self.worker_id, limit, self.settings.lease_seconds)
+            except Exception:
+                # A database hiccup must not kill the worker. Attempts that stay unrecorded are
+                # made again once their lease expires: at least once, never lost.
+                log.exception("recording %d attempts / claiming failed (try %d)", len(outcomes), attempt + 1)
+                time.sleep(min(2**attempt * 0.2, 3))
+        return []
+
+    def _purge(self) -> None:
+        cutoff = utcnow() - timedelta(days=self.settings.retention_days)
+        try:
+            while True:
+                with self.db.session() as session:
+                    if delivery_queue.purge(session, cutoff) == 0:
+                        return
+        except Exception:
+            log.exception("purging old events failed")
+
+    # -- one attempt (pool threads) -------------------------------------------------------------
+
+    def _attempt(self, job: delivery_queue.Job) -> None:
+        remaining = (job.lease_expires_at - utcnow()).total_seconds()
+        if remaining < self.settings.timeout + LEASE_MARGIN_SECONDS:
+            # Claimed too long ago to finish inside the lease: sending now could overlap with the
+            # worker that takes it over. Give it back unsent; it is due again when the lease ends.
+            self._results.put(None)
+            return
+        try:
+            self._results.put(self.attempt(job))
+        except Exception as exc:  # never lose a job's outcome: record it as an error and retry it
+            log.exception("attempt of %s crashed", job.delivery_id)
+            self._results.put(self._outcome(job, utcnow(), 0, None, f"internal error: {exc}", "", None))
+
+    def attempt(self, job: delivery_queue.Job) -> delivery_queue.AttemptOutcome:
+        """Sign and POST one delivery; returns what should be recorded."""
+        body = envelope_body(job.envelope)
+        started_at = utcnow()
+        headers = Signer(job.secrets).headers(job.event_id, int(started_at.timestamp()), body)
+        result = self.sender.post(job.target_url, body, headers)
+        ATTEMPT_SECONDS.observe(result.duration_ms / 1000)
+        return self._outcome(
+            job, started_at, result.duration_ms, result.status_code, result.error, result.excerpt, result.retry_after
+        )
+
+    def _outcome(
+        self,
+        job: delivery_queue.Job,
+        started_at: datetime,
+        duration_ms: int,
+        status_code: int | None,
+        error: str | None,
+        excerpt: str,
+        retry_after: str | None,
+    ) -> delivery_queue.AttemptOutcome:
+        decision = self.policy.decide(job.attempt_count + 1, status_code, retry_after)
+        next_attempt_at = None
+        if decision.outcome is Outcome.RETRY:
+            next_attempt_at = utcnow() + timedelta(seconds=decision.delay or 0)
+        ATTEMPTS.labels(decision.outcome.value).inc()
+        return delivery_queue.AttemptOutcome(
+            job=job,
+            started_at=started_at,
+            duration_ms=duration_ms,
+            status_code=status_code,
+            error=error,
+            response_excerpt=excerpt,
+            action=decision.outcome.value,
+            next_attempt_at=next_attempt_at,
+        )
+

@@ -1,0 +1,91 @@
+"""Engine and sessions for SQLite (embedded default) and PostgreSQL (psycopg 3).
+
+SQLite runs in WAL mode with a busy timeout and foreign keys on, and every transaction starts with
+``BEGIN IMMEDIATE``: a writer takes the write lock up front instead of failing with "database is
+locked" when it upgrades a read transaction, so concurrent requests and worker threads queue on the
+busy timeout rather than erroring.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def normalize_url(database_url: str) -> URL:
+    """Parse *database_url*; ``postgresql://`` and ``postgres://`` mean psycopg 3."""
+    raw = database_url.strip()
+    if raw.startswith("postgres://"):
+        raw = "postgresql://" + raw[len("postgres://") :]
+    url = make_url(raw)
+    if url.drivername == "postgresql":
+        url = url.set(drivername="postgresql+psycopg")
+    return url
+
+
+def make_engine(database_url: str, **kwargs: Any) -> Engine:
+    """An engine for *database_url*, configured for concurrent use by threads."""
+    url = normalize_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        in_memory = url.database in (None, "", ":memory:")
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            poolclass=StaticPool if in_memory else None,
+            **kwargs,
+        )
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves (below)
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class Database:
+    """One engine and its session factory; share one per process."""
+
+    def __init__(self, database_url: str, **engine_kwargs: Any) -> None:
+        self.url = database_url
+        self.engine = make_engine(database_url, **engine_kwargs)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session in one transaction: committed on success, rolled back on any exception."""
+        with self.sessions() as session, session.begin():
+            yield session
+
+    def ping(self) -> None:
+        """Raise if the database cannot answer a trivial query."""
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+            connection.rollback()
+
+    def dispose(self) -> None:
+        self.engine.dispose()

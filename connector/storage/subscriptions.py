@@ -1,0 +1,200 @@
+"""Subscriptions: the one repository behind both the plugin API and the REST hooks API.
+
+Subscriptions are never merged: two with the same URL and events are two rows, deleted by id only.
+``tenant_id=None`` in a lookup means "any tenant" (admin keys); callers decide who may pass it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from connector import ids
+from connector.storage.models import Subscription, SubscriptionEvent, utcnow
+
+ACTIVE = "active"
+DISABLED = "disabled"
+STATUSES = (ACTIVE, DISABLED)
+
+
+class DuplicateSubscriptionId(Exception):
+    """A client-given subscription id is already taken."""
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Position after the last row of a page, in (created_at, id) order."""
+
+    created_at: datetime
+    id: str
+
+
+def _set_events(subscription: Subscription, events: Sequence[str]) -> None:
+    unique = list(dict.fromkeys(events))
+    subscription.event_rows = [
+        SubscriptionEvent(event_type=event_type, tenant_id=subscription.tenant_id, position=position)
+        for position, event_type in enumerate(unique)
+    ]
+
+
+def create_subscription(
+    session: Session,
+    *,
+    tenant_id: int,
+    events: Sequence[str],
+    target_url: str,
+    description: str | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    created_via: str = "api",
+    subscription_id: str | None = None,
+) -> Subscription:
+    """Insert a new active subscription with a fresh signing secret.
+
+    Raises :class:`DuplicateSubscriptionId` when *subscription_id* is taken (by any tenant).
+    """
+    now = utcnow()
+    subscription = Subscription(
+        id=subscription_id or ids.subscription_id(),
+        tenant_id=tenant_id,
+        target_url=target_url,
+        description=description,
+        metadata_=dict(metadata) if metadata is not None else None,
+        secret=ids.signing_secret(),
+        status=ACTIVE,
+        created_via=created_via,
+        created_at=now,
+        updated_at=now,
+    )
+    _set_events(subscription, events)
+    try:
+        with session.begin_nested():
+            session.add(subscription)
+    except IntegrityError:
+        raise DuplicateSubscriptionId(subscription.id) from None
+    return subscription
+
+
+def get_subscription(session: Session, subscription_id: str, tenant_id: int | None) -> Subscription | None:
+    """The subscription *subscription_id*, if it belongs to *tenant_id* (any tenant when ``None``)."""
+    subscription = session.get(Subscription, subscription_id)
+    if subscription is None or (tenant_id is not None and subscription.tenant_id != tenant_id):
+        return None
+    return subscription
+
+
+def list_subscriptions(
+    session: Session,
+    tenant_id: int | None,
+    *,
+    limit: int,
+    after: Cursor | None = None,
+    event_type: str | None = None,
+) -> list[Subscription]:
+    """Up to *limit* subscriptions in creation order, starting after *after*."""
+    query = select(Subscription).order_by(Subscription.created_at, Subscription.id).limit(limit)
+    if tenant_id is not None:
+        query = query.where(Subscription.tenant_id == tenant_id)
+    if after is not None:
+        query = query.where(
+            or_(
+                Subscription.created_at > after.created_at,
+                and_(Subscription.created_at == after.created_at, Subscription.id > after.id),
+            )
+        )
+    if event_type is not None:
+        query = query.where(
+            Subscription.id.in_(
+                select(SubscriptionEvent.subscription_id).where(SubscriptionEvent.event_type == event_type)
+            )
+        )
+    return list(session.scalars(query).all())
+
+
+def update_subscription(
+    subscription: Subscription,
+    *,
+    events: Sequence[str] | None = None,
+    target_url: str | None = None,
+    status: str | None = None,
+    changes: Mapping[str, Any] | None = None,
+) -> Subscription:
+    """Change the given fields; *changes* may set ``description`` and ``metadata`` (also to ``None``).
+
+    Re-activating clears the disabled reason and the failure record.
+    """
+    if events is not None:
+        _set_events(subscription, events)
+    if target_url is not None:
+        subscription.target_url = target_url
+    if status is not None:
+        if status not in STATUSES:
+            raise ValueError(f"unknown status {status!r}")
+        if status == ACTIVE:
+            subscription.disabled_reason = None
+            subscription.failing_since = None
+        elif subscription.status != DISABLED:
+            subscription.disabled_reason = "manual"
+        subscription.status = status
+    for name, value in (changes or {}).items():
+        if name == "description":
+            subscription.description = value
+        elif name == "metadata":
+            subscription.metadata_ = dict(value) if value is not None else None
+        else:
+            raise ValueError(f"cannot change {name!r}")
+    subscription.updated_at = utcnow()
+    return subscription
+
+
+def delete_subscription(session: Session, subscription_id: str, tenant_id: int | None) -> bool:
+    """Delete exactly the subscription *subscription_id*; ``False`` when it is not the tenant's."""
+    subscription = get_subscription(session, subscription_id, tenant_id)
+    if subscription is None:
+        return False
+    session.delete(subscription)
+    session.flush()
+    return True
+
+
+def rotate_secret(subscription: Subscription, grace_seconds: int, now: datetime | None = None) -> str:
+    """Give *subscription* a new secret; the old one stays valid for *grace_seconds*."""
+    now = now or utcnow()
+    subscription.previous_secret = subscription.secret
+    subscription.previous_secret_expires_at = now + timedelta(seconds=grace_seconds)
+    subscription.secret = ids.signing_secret()
+    subscription.updated_at = now
+    return subscription.secret
+
+
+def valid_secrets(subscription: Subscription, now: datetime | None = None) -> list[str]:
+    """The secrets a delivery is signed with now: the current one, plus the previous during its grace."""
+    now = now or utcnow()
+    secrets = [subscription.secret]
+    expires = subscription.previous_secret_expires_at
+    if subscription.previous_secret and expires is not None and expires > now:
+        secrets.append(subscription.previous_secret)
+    return secrets
+
+
+def active_subscriptions_for(session: Session, tenant_id: int, keys: Sequence[str]) -> list[Subscription]:
+    """Active subscriptions of *tenant_id* to any of *keys* (an event type, its group, its family).
+
+    Uses the ``(tenant_id, event_type)`` index of ``subscription_events``; each subscription once.
+    """
+    if not keys:
+        return []
+    matching = select(SubscriptionEvent.subscription_id).where(
+        SubscriptionEvent.tenant_id == tenant_id, SubscriptionEvent.event_type.in_(list(keys))
+    )
+    query = (
+        select(Subscription)
+        .where(Subscription.id.in_(matching), Subscription.status == ACTIVE)
+        .order_by(Subscription.created_at, Subscription.id)
+    )
+    return list(session.scalars(query).all())

@@ -1,0 +1,84 @@
+"""Tenants and their API keys. A key is shown once; only its SHA-256 hash is stored."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from connector import ids
+from connector.storage.models import ApiKey, Tenant, utcnow
+
+KEY_PREFIX_LENGTH = 12
+LAST_USED_RESOLUTION = timedelta(minutes=1)  # limits writes: one per key per minute at most
+
+
+def hash_key(plaintext: str) -> str:
+    return hashlib.sha256(plaintext.encode("utf-8")).hexdigest()
+
+
+def find_tenant(session: Session, name: str) -> Tenant | None:
+    return session.scalar(select(Tenant).where(Tenant.name == name))
+
+
+def get_or_create_tenant(session: Session, name: str) -> Tenant:
+    """The tenant called *name*, created when missing (safe when two processes race)."""
+    tenant = find_tenant(session, name)
+    if tenant is not None:
+        return tenant
+    try:
+        with session.begin_nested():
+            tenant = Tenant(name=name)
+            session.add(tenant)
+    except IntegrityError:
+        tenant = find_tenant(session, name)
+        if tenant is None:
+            raise
+    return tenant
+
+
+def create_api_key(session: Session, tenant: Tenant, label: str = "", admin: bool = False) -> tuple[ApiKey, str]:
+    """A new key for *tenant*; returns the row and the plaintext key (never stored)."""
+    plaintext = ids.api_key_secret()
+    key = ApiKey(
+        id=ids.api_key_id(),
+        tenant=tenant,
+        label=label,
+        prefix=plaintext[:KEY_PREFIX_LENGTH],
+        key_hash=hash_key(plaintext),
+        is_admin=admin,
+    )
+    session.add(key)
+    session.flush()
+    return key, plaintext
+
+
+def find_active_key(session: Session, plaintext: str) -> ApiKey | None:
+    """The unrevoked key whose hash matches *plaintext*."""
+    return session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(plaintext), ApiKey.revoked_at.is_(None)))
+
+
+def touch_key(key: ApiKey, now: datetime | None = None) -> None:
+    """Record a use of *key*, at most once per :data:`LAST_USED_RESOLUTION`."""
+    now = now or utcnow()
+    if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:
+        key.last_used_at = now
+
+
+def list_keys(session: Session, tenant_name: str | None = None) -> Sequence[ApiKey]:
+    query = select(ApiKey).join(Tenant).order_by(Tenant.name, ApiKey.created_at, ApiKey.id)
+    if tenant_name is not None:
+        query = query.where(Tenant.name == tenant_name)
+    return session.scalars(query).all()
+
+
+def revoke_key(session: Session, key_id: str) -> ApiKey | None:
+    """Revoke the key *key_id* (by id or by its shown prefix); ``None`` when no such key."""
+    key = session.get(ApiKey, key_id) or session.scalar(select(ApiKey).where(ApiKey.prefix == key_id))
+    if key is not None and key.revoked_at is None:
+        key.revoked_at = utcnow()
+    return key

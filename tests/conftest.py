@@ -1,0 +1,48 @@
+"""Shared fixtures: ``db_url``, one fresh empty database per test.
+
+Parametrised over SQLite (a file in the test's temporary folder) and, when
+``BILLRUN_CONNECTOR_TEST_POSTGRES_URL`` is set (``scripts/postgres.sh start`` prints one), PostgreSQL:
+each test gets its own schema there, selected through the connection's ``search_path`` and dropped
+afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from connector.storage import make_engine, normalize_url
+
+POSTGRES_ENV = "BILLRUN_CONNECTOR_TEST_POSTGRES_URL"
+
+
+def _backends() -> list[object]:
+    backends: list[object] = [pytest.param("sqlite", id="sqlite")]
+    if os.environ.get(POSTGRES_ENV):
+        backends.append(pytest.param("postgresql", id="postgresql"))
+    return backends
+
+
+@pytest.fixture(params=_backends())
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'connector.db'}"
+        return
+    base = os.environ[POSTGRES_ENV]
+    schema = f"test_{uuid.uuid4().hex[:16]}"
+    admin = make_engine(base)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        url = normalize_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text("SET LOCAL lock_timeout = '20s'"))  # bounded if a test leaked a transaction
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()

@@ -1,0 +1,171 @@
+"""Storage: migrations match the models, engines, the subscription repository's matching."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import text
+
+from connector.catalog import get_catalog
+from connector.storage import Database, ingest_tokens, normalize_url, subscriptions, tenants, upgrade
+from connector.storage.migrate import current_revision, head_revision
+from connector.storage.models import Base
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[Database]:
+    database = Database(db_url)
+    upgrade(database)
+    yield database
+    database.dispose()
+
+
+def test_migrations_create_exactly_the_models(db: Database) -> None:
+    with db.engine.connect() as connection:
+        differences = compare_metadata(
+            MigrationContext.configure(connection, opts={"compare_type": True}), Base.metadata
+        )
+    assert differences == []
+    assert current_revision(db) == head_revision()
+    upgrade(db)  # a second upgrade is a no-op
+    assert current_revision(db) == head_revision()
+
+
+def test_url_normalisation() -> None:
+    assert normalize_url("postgresql://u:p@h/db").drivername == "postgresql+psycopg"
+    assert normalize_url("postgres://u@h:5433/db").drivername == "postgresql+psycopg"
+    assert normalize_url("postgresql+psycopg://h/db").drivername == "postgresql+psycopg"
+    assert normalize_url("sqlite:///x.db").drivername == "sqlite"
+
+
+def test_sqlite_pragmas(tmp_path: object) -> None:
+    database = Database(f"sqlite:///{tmp_path}/p.db")
+    with database.engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 30000
+    database.dispose()
+
+
+def test_matching_uses_keys_tenant_and_status(db: Database) -> None:
+    with db.session() as session:
+        acme = tenants.get_or_create_tenant(session, "acme")
+        globex = tenants.get_or_create_tenant(session, "globex")
+        exact = subscriptions.create_subscription(
+            session, tenant_id=acme.id, events=["subscribers.update"], target_url="http://a"
+        )
+        group = subscriptions.create_subscription(
+            session, tenant_id=acme.id, events=["subscribers.trackchanges", "subscribers.update"], target_url="http://b"
+        )
+        subscriptions.create_subscription(
+            session, tenant_id=globex.id, events=["subscribers.update"], target_url="http://c"
+        )
+        off = subscriptions.create_subscription(
+            session, tenant_id=acme.id, events=["subscribers.update"], target_url="http://d"
+        )
+        subscriptions.update_subscription(off, status="disabled")
+        ids = (exact.id, group.id, acme.id)
+    with db.session() as session:
+        found = subscriptions.active_subscriptions_for(
+            session, ids[2], ["subscribers.update", "subscribers.trackchanges"]
+        )
+        assert [row.id for row in found] == [ids[0], ids[1]]  # once each, oldest first, no other tenant, no disabled
+        assert subscriptions.active_subscriptions_for(session, ids[2], []) == []
+
+
+def test_matching_query_uses_the_tenant_event_index(tmp_path: object) -> None:
+    database = Database(f"sqlite:///{tmp_path}/plan.db")
+    upgrade(database)
+    with database.engine.connect() as connection:
+        plan = connection.execute(
+            text(
+                "EXPLAIN QUERY PLAN SELECT subscription_id FROM subscription_events "
+                "WHERE tenant_id = 1 AND event_type IN ('a.b', 'a.trackchanges')"
+            )
+        ).all()
+    assert "ix_subscription_events_tenant_id_event_type" in " ".join(str(row) for row in plan)
+    database.dispose()
+
+
+def test_get_or_create_tenant_is_idempotent(db: Database) -> None:
+    with db.session() as session:
+        first = tenants.get_or_create_tenant(session, "acme").id
+    with db.session() as session:
+        assert tenants.get_or_create_tenant(session, "acme").id == first
+
+
+def test_deleting_a_subscription_removes_its_event_rows(db: Database) -> None:
+    with db.session() as session:
+        tenant = tenants.get_or_create_tenant(session, "acme")
+        sub = subscriptions.create_subscription(
+            session, tenant_id=tenant.id, events=["a.b", "c.d"], target_url="http://x"
+        )
+        sub_id, tenant_id = sub.id, tenant.id
+    with db.session() as session:
+        assert subscriptions.delete_subscription(session, sub_id, tenant_id + 1) is False
+        assert subscriptions.delete_subscription(session, sub_id, tenant_id) is True
+    with db.session() as session:
+        assert session.execute(text("SELECT count(*) FROM subscription_events")).scalar() == 0
+
+
+@pytest.mark.parametrize(
+    ("event_type", "expected"),
+    [
+        ("subscribers.close", {"group", "exact_close"}),
+        ("subscribers.update", {"group"}),
+        ("accounts.update", set()),
+        ("collection.send_sms", {"family", "step"}),
+        ("collection.call_customer", {"family"}),
+        ("collection.in_collection", set()),
+    ],
+)
+def test_catalog_keys_find_groups_and_families(db: Database, event_type: str, expected: set[str]) -> None:
+    subscribed = {
+        "group": "subscribers.trackchanges",
+        "exact_close": "subscribers.close",
+        "family": "collection.*",
+        "step": "collection.send_sms",
+    }
+    with db.session() as session:
+        tenant = tenants.get_or_create_tenant(session, "acme")
+        names = {
+            subscriptions.create_subscription(
+                session, tenant_id=tenant.id, events=[kind], target_url="http://x"
+            ).id: name
+            for name, kind in subscribed.items()
+        }
+        keys = get_catalog().subscription_keys(event_type)
+        found = subscriptions.active_subscriptions_for(session, tenant.id, keys)
+    assert {names[row.id] for row in found} == expected
+
+
+def test_ingest_tokens_can_be_revoked(db: Database) -> None:
+    with db.session() as session:
+        tenant = tenants.get_or_create_tenant(session, "acme")
+        token_id = ingest_tokens.create_ingest_token(session, tenant, source="billrun-prod").id
+    with db.session() as session:
+        (token,) = ingest_tokens.list_ingest_tokens(session, tenant.id)
+        assert (token.id, token.tenant.name, token.source, token.revoked_at) == (token_id, "acme", "billrun-prod", None)
+        assert ingest_tokens.list_ingest_tokens(session, tenant.id + 1) == []
+        assert ingest_tokens.revoke_ingest_token(session, token_id) is not None
+        assert ingest_tokens.revoke_ingest_token(session, "ing_missing") is None
+    with db.session() as session:
+        (token,) = ingest_tokens.list_ingest_tokens(session)
+        assert token.revoked_at is not None
+
+
+def test_api_keys_are_found_by_hash_and_not_after_revocation(db: Database) -> None:
+    with db.session() as session:
+        tenant = tenants.get_or_create_tenant(session, "acme")
+        key, plaintext = tenants.create_api_key(session, tenant, label="zapier", admin=True)
+        key_id = key.id
+    with db.session() as session:
+        found = tenants.find_active_key(session, plaintext)
+        assert found is not None and found.id == key_id and found.is_admin and found.tenant.name == "acme"
+        assert tenants.find_active_key(session, plaintext + "x") is None
+        assert tenants.revoke_key(session, found.prefix) is not None  # by the shown prefix
+    with db.session() as session:
+        assert tenants.find_active_key(session, plaintext) is None
