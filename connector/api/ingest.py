@@ -13,7 +13,8 @@ import logging
 from functools import lru_cache
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Response, current_app, jsonify, request
+from flask_smorest import Blueprint
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from connector import billrun
@@ -28,7 +29,38 @@ log = logging.getLogger(__name__)
 INGEST_PATH = "/ingest/billrun/"
 _SALT = "billrun-connector.ingest-url"
 
-blp = Blueprint("ingest", __name__)
+blp = Blueprint("ingest", __name__, description="What BillRun's webhooks plugin posts to (the URL is the credential).")
+
+_ANSWER = {
+    "type": "object",
+    "properties": {
+        "status": {"type": "integer", "enum": [1]},
+        "id": {"type": "string", "description": "The event id: the webhook-id of its deliveries."},
+        "type": {"type": "string"},
+        "deliveries": {"type": "integer", "description": "Subscriptions it was queued for."},
+        "schema_valid": {"type": "boolean"},
+    },
+}
+_DOC = {
+    "security": [],
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/x-www-form-urlencoded": {
+                "schema": {"type": "object", "description": "BillRun's PHP form body: module, action and the payload."}
+            },
+            "application/json": {"schema": {"type": "object", "required": ["module", "action"]}},
+        },
+    },
+    "responses": {
+        "200": {"description": "Stored with its deliveries", "content": {"application/json": {"schema": _ANSWER}}},
+        "400": {"description": "Unreadable body"},
+        "401": {"description": "Not an ingest URL of this connector, or revoked"},
+        "413": {"description": "Body over the size limit"},
+        "415": {"description": "Neither a form body nor JSON"},
+        "422": {"description": "Unknown module/action, or (strict mode) a payload that does not match its schema"},
+    },
+}
 
 
 @lru_cache(maxsize=8)
@@ -64,7 +96,8 @@ def _wire_error(exc: billrun.WireFormatError) -> ApiError:
     return ApiError(400, "bad_request", f"unreadable BillRun delivery: {exc}")
 
 
-@blp.post(INGEST_PATH + "<token>")
+@blp.route(INGEST_PATH + "<token>", methods=["POST"])
+@blp.doc(**_DOC)
 def ingest(token: str) -> tuple[Response, int]:
     """Take one BillRun webhook delivery (PHP form body or JSON) and queue it for every subscriber."""
     settings = context.settings()
@@ -72,30 +105,32 @@ def ingest(token: str) -> tuple[Response, int]:
     if token_id is None:
         raise ApiError(401, "unauthorized", "this ingest URL is not valid")
     catalog = get_catalog()
+    # Parse and validate before the transaction: on SQLite a write transaction holds the one
+    # write lock, which the worker and every other ingest wait for.
+    body = request.get_data(cache=False)  # over MAX_CONTENT_LENGTH: werkzeug raises 413
+    try:
+        event_type, data = billrun.parse_delivery(
+            body, request.content_type or "", catalog=catalog, max_bytes=settings.max_body_bytes
+        )
+    except billrun.WireFormatError as exc:
+        error = _wire_error(exc)
+        if error.status == 422:
+            log.warning("ingest refused: %s", exc)
+        raise error from None
+    issues = [str(issue) for issue in catalog.validate_data(event_type, data)]
+    if issues and settings.strict_schemas:
+        log.warning("ingest refused: %s does not match its schema: %s", event_type, "; ".join(issues))
+        raise ApiError(
+            422,
+            "schema_mismatch",
+            f"the {event_type} payload does not match its schema ({len(issues)} errors)",
+            {"data": issues},
+        )
     with context.session() as session:
         found = queue.active_ingest_source(session, token_id)
         if found is None:
             raise ApiError(401, "unauthorized", "this ingest URL was revoked")
         tenant_id, source = found
-        body = request.get_data(cache=False)  # over MAX_CONTENT_LENGTH: werkzeug raises 413
-        try:
-            event_type, data = billrun.parse_delivery(
-                body, request.content_type or "", catalog=catalog, max_bytes=settings.max_body_bytes
-            )
-        except billrun.WireFormatError as exc:
-            error = _wire_error(exc)
-            if error.status == 422:
-                log.warning("ingest refused: %s", exc)
-            raise error from None
-        issues = [str(issue) for issue in catalog.validate_data(event_type, data)]
-        if issues and settings.strict_schemas:
-            log.warning("ingest refused: %s does not match its schema: %s", event_type, "; ".join(issues))
-            raise ApiError(
-                422,
-                "schema_mismatch",
-                f"the {event_type} payload does not match its schema ({len(issues)} errors)",
-                {"data": issues},
-            )
         stored = queue.store_event(
             session,
             tenant_id=tenant_id,

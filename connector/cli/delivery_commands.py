@@ -61,17 +61,20 @@ def worker(
         allowed_networks=allowed_networks or None,
         worker_threads=threads,
     )
-    if metrics_port is not None:
-        from prometheus_client import start_http_server
-
-        start_http_server(metrics_port, addr=settings.host)
-    delivery_worker = Worker(_open(settings), settings)
+    database = Database(settings.database_url)
+    delivery_worker = Worker(database, settings)
 
     def _stop(_signum: int, _frame: Any) -> None:
         delivery_worker.stop()
 
+    # Before anything slow: a SIGTERM during start-up must still mean a clean stop.
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
+    upgrade(database)
+    if metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        start_http_server(metrics_port, addr=settings.host)
     click.echo(f"delivery worker {delivery_worker.worker_id} running", err=True)
     delivery_worker.run()
 

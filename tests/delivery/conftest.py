@@ -1,0 +1,125 @@
+"""Fixtures of the delivery tests: loopback receivers, a migrated database, test settings.
+
+The ``db_url`` fixture (SQLite, and PostgreSQL when configured) comes from tests/conftest.py.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from connector.api.ingest import ingest_url
+from connector.app import create_app
+from connector.config import Settings
+from connector.storage import Database, ingest_tokens, tenants, upgrade
+from connector.storage.models import Tenant
+
+from .receiver import Receiver
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    server = Receiver()
+    yield server
+    server.close()
+
+
+def make_settings(db_url: str, **overrides: Any) -> Settings:
+    """Test settings: loopback allowed, a compressed schedule, no environment read."""
+    values: dict[str, Any] = {
+        "database_url": db_url,
+        "allowed_networks": ("127.0.0.0/8", "::1/128"),
+        "retry_scale": 0.001,
+        "secret_key": "test-secret-key",
+        "worker_threads": 4,
+        "lease_seconds": 40,
+    }
+    values.update(overrides)
+    return Settings.load(environ={}, **values)
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[Database]:
+    database = Database(db_url)
+    upgrade(database)
+    yield database
+    database.dispose()
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = 10.0, interval: float = 0.05) -> Any:
+    """Poll *predicate* until it returns something truthy; fail after *timeout* seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        time.sleep(interval)
+
+
+@dataclass
+class Service:
+    """A Flask app on a migrated database, with one tenant and its API key."""
+
+    app: Flask
+    db: Database
+    settings: Settings
+    tenant_id: int
+    key: str
+
+    def client(self) -> FlaskClient:
+        return self.app.test_client()
+
+    def auth(self, key: str | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {key or self.key}"}
+
+    def add_tenant(self, name: str) -> tuple[int, str]:
+        with self.db.session() as session:
+            tenant = tenants.get_or_create_tenant(session, name)
+            _, key = tenants.create_api_key(session, tenant, label="test")
+            return tenant.id, key
+
+    def ingest_url(self, tenant_id: int | None = None, source: str = "billrun") -> str:
+        """The path of a fresh ingest URL of *tenant_id* (default: the service's tenant)."""
+        with self.db.session() as session:
+            tenant = session.get(Tenant, tenant_id or self.tenant_id)
+            token = ingest_tokens.create_ingest_token(session, tenant, source)  # type: ignore[arg-type]
+            return urlsplit(ingest_url("http://connector.test", self.settings.secret_key, token.id)).path
+
+    def subscribe(self, url: str, *events: str, key: str | None = None) -> dict[str, Any]:
+        response = self.client().post("/api/v1/hooks", json={"target_url": url, "events": list(events)}, headers=self.auth(key))
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()
+
+
+@pytest.fixture
+def make_service(db_url: str) -> Iterator[Callable[..., Service]]:
+    databases: list[Database] = []
+
+    def build(**overrides: Any) -> Service:
+        settings = make_settings(db_url, in_process_worker=False, **overrides)
+        app = create_app(settings)
+        db = app.extensions["billrun_connector.database"]
+        databases.append(db)
+        with db.session() as session:
+            tenant = tenants.get_or_create_tenant(session, "acme")
+            _, key = tenants.create_api_key(session, tenant, label="test")
+            tenant_id = tenant.id
+        return Service(app, db, settings, tenant_id, key)
+
+    yield build
+    for db in databases:
+        db.dispose()
+
+
+@pytest.fixture
+def service(make_service: Callable[..., Service]) -> Service:
+    return make_service()

@@ -1,0 +1,147 @@
+"""Worker processes: kill -9 mid-run loses nothing; three workers on PostgreSQL never double-send."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import distinct, func, select
+
+from connector.storage import Database
+from connector.storage import queue as q
+from connector.storage.models import Delivery, DeliveryAttempt
+from connector.storage.subscriptions import create_subscription
+from connector.storage.tenants import get_or_create_tenant
+
+from .conftest import wait_until
+from .receiver import Receiver, Received, Reply
+
+# The dead worker's leases expire quickly; attempts are bounded well inside a lease.
+SHORT_LEASE = {"BILLRUN_CONNECTOR_LEASE_SECONDS": "4", "BILLRUN_CONNECTOR_TIMEOUT": "1.5", "BILLRUN_CONNECTOR_CONNECT_TIMEOUT": "1"}
+WORKER = [sys.executable, "-c", "from connector.cli import main; main()", "worker"]
+
+
+def enqueue(db: Database, url: str, count: int) -> set[str]:
+    with db.session() as s:
+        tenant = get_or_create_tenant(s, "acme")
+        s.flush()
+        sub = create_subscription(s, tenant_id=tenant.id, events=["accounts.create"], target_url=url)
+        s.flush()
+        return {
+            q.store_event(
+                s, tenant_id=tenant.id, event_type="accounts.create", data={"after": {"aid": n}},
+                subscription_keys=(), only_subscription_id=sub.id,
+            ).event.id
+            for n in range(count)
+        }
+
+
+def start_worker(db_url: str, log: Path, **env: str) -> subprocess.Popen[bytes]:
+    environment = {
+        **os.environ,
+        "BILLRUN_CONNECTOR_DATABASE_URL": db_url,
+        "BILLRUN_CONNECTOR_ALLOWED_NETWORKS": "127.0.0.0/8",
+        "BILLRUN_CONNECTOR_RETRY_SCALE": "0.001",
+        "BILLRUN_CONNECTOR_WORKER_THREADS": "4",
+        **env,
+    }
+    with log.open("ab") as out:
+        return subprocess.Popen(WORKER, env=environment, stdout=out, stderr=subprocess.STDOUT)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
+
+
+def ids_received(receiver: Receiver) -> set[str]:
+    return {r.headers["webhook-id"] for r in list(receiver.requests)}
+
+
+@pytest.fixture
+def log(tmp_path: Path) -> Iterator[Path]:
+    """The workers' shared log; shown by pytest when the test fails."""
+    path = tmp_path / "workers.log"
+    path.touch()
+    yield path
+    print(path.read_text()[-20000:])
+
+
+def test_kill_9_mid_run_loses_nothing(db: Database, db_url: str, receiver: Receiver, log: Path) -> None:
+    events = enqueue(db, receiver.url, 2000)
+    first = start_worker(db_url, log, **SHORT_LEASE)
+    try:
+        wait_until(lambda: len(receiver.requests) >= 300 or first.poll() is not None, timeout=120)
+        assert first.poll() is None, log.read_text()
+        os.kill(first.pid, signal.SIGKILL)
+        first.wait(10)
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.wait(10)
+    received_at_kill = len(receiver.requests)
+    assert received_at_kill < 2000, "the worker finished before it could be killed"
+    second = start_worker(db_url, log, **SHORT_LEASE)
+    try:
+        wait_until(lambda: ids_received(receiver) >= events, timeout=180, interval=0.2)
+        with db.session() as s:
+            wait_until(lambda: s.scalar(select(func.count()).where(Delivery.status != "succeeded")) == 0, timeout=30)
+    finally:
+        stop(second)
+    assert second.returncode == 0, log.read_text()  # SIGTERM: finish, record, exit cleanly
+    for request in receiver.requests:
+        assert json.loads(request.body)["id"] == request.headers["webhook-id"]
+    assert ids_received(receiver) == events
+    repeats = sum(n - 1 for n in Counter(r.headers["webhook-id"] for r in receiver.requests).values())
+    print(f"received {len(receiver.requests)} requests for {len(events)} events ({repeats} repeats after the kill)")
+
+
+def test_three_postgres_workers_never_send_one_delivery_twice_at_once(
+    db: Database, db_url: str, receiver: Receiver, log: Path
+) -> None:
+    if not db_url.startswith("postgresql"):
+        pytest.skip("several worker processes need PostgreSQL")
+    lock = threading.Lock()
+    in_flight: Counter[str] = Counter()
+    overlaps: list[str] = []
+
+    def track(request: Received) -> Reply:
+        key = request.headers["webhook-id"]
+        with lock:
+            in_flight[key] += 1
+            if in_flight[key] > 1:
+                overlaps.append(key)
+        return Reply(delay=0.02)
+
+    def done(request: Received) -> None:
+        with lock:
+            in_flight[request.headers["webhook-id"]] -= 1
+
+    receiver.responder = track
+    receiver.after_reply = done
+    events = enqueue(db, receiver.url, 600)
+    workers = [start_worker(db_url, log) for _ in range(3)]
+    try:
+        wait_until(lambda: ids_received(receiver) >= events, timeout=120, interval=0.2)
+        with db.session() as s:
+            wait_until(lambda: s.scalar(select(func.count()).where(Delivery.status != "succeeded")) == 0, timeout=30)
+            worker_ids = s.scalar(select(func.count(distinct(DeliveryAttempt.worker_id))))
+    finally:
+        for worker in workers:
+            stop(worker)
+    assert overlaps == []
+    assert len(receiver.requests) == len(events)  # no crash, no expired lease: exactly once
+    assert worker_ids is not None and worker_ids >= 2, log.read_text()

@@ -1,0 +1,201 @@
+"""The SSRF guard: address classes, allowed networks, URL checks and the connect-time pin."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import ssl
+import subprocess
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from connector.delivery.netguard import NetGuard, TargetRefused, guarded_session, parse_networks
+from connector.delivery.sender import Sender
+
+from .receiver import Receiver
+
+REFUSED = [
+    ("127.0.0.1", "loopback"),
+    ("127.255.0.9", "loopback"),
+    ("::1", "loopback"),
+    ("10.1.2.3", "private"),
+    ("172.16.0.1", "private"),
+    ("192.168.1.1", "private"),
+    ("fc00::1", "private"),
+    ("fd12:3456::1", "private"),
+    ("169.254.10.1", "link-local"),
+    ("fe80::1", "link-local"),
+    ("100.64.0.1", "carrier-grade NAT"),
+    ("100.127.255.254", "carrier-grade NAT"),
+    ("224.0.0.1", "multicast"),
+    ("239.1.2.3", "multicast"),
+    ("ff02::1", "multicast"),
+    ("240.0.0.1", "reserved"),
+    ("255.255.255.255", "reserved"),
+    ("0.0.0.0", "unspecified"),
+    ("::", "unspecified"),
+    ("169.254.169.254", "metadata"),
+    ("168.63.129.16", "metadata"),
+    ("100.100.100.200", "metadata"),
+    ("fd00:ec2::254", "metadata"),
+    ("192.0.2.1", "private"),  # TEST-NET-1
+    ("2001:db8::1", "private"),  # documentation
+    ("::ffff:127.0.0.1", "loopback"),  # v4-mapped
+    ("::ffff:169.254.169.254", "metadata"),
+    ("::ffff:10.0.0.1", "private"),
+    ("::127.0.0.1", "loopback"),  # v4-compatible
+    ("64:ff9b::a00:1", "private"),  # NAT64 of 10.0.0.1
+    ("2002:7f00:1::", "loopback"),  # 6to4 of 127.0.0.1
+]
+
+
+@pytest.mark.parametrize(("address", "kind"), REFUSED)
+def test_refused_addresses(address: str, kind: str) -> None:
+    reason = NetGuard().refusal(address)
+    assert reason is not None and kind in reason
+
+
+@pytest.mark.parametrize("address", ["93.184.216.34", "8.8.8.8", "2606:4700:4700::1111", "::ffff:8.8.8.8"])
+def test_public_addresses_pass(address: str) -> None:
+    assert NetGuard().refusal(address) is None
+
+
+def test_allowed_networks() -> None:
+    guard = NetGuard(["127.0.0.0/8", "fd00::/8"])
+    assert guard.refusal("127.0.0.1") is None
+    assert guard.refusal("::ffff:127.0.0.1") is None  # the v4-mapped form of an allowed address
+    assert guard.refusal("fd00:ec2::254") is None
+    assert guard.refusal("10.0.0.1") is not None
+    assert guard.refusal("::1") is not None
+
+
+def test_bad_network_is_named() -> None:
+    with pytest.raises(ValueError, match="not-a-cidr"):
+        parse_networks(["127.0.0.0/8", "not-a-cidr"])
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("ftp://example.com/x", "http or https"),
+        ("http:///nohost", "no host"),
+        ("http://127.0.0.1:8080/hook", "loopback"),
+        ("http://[::1]/hook", "loopback"),
+        ("http://localhost/hook", "loopback"),
+        ("http://169.254.169.254/latest/meta-data/", "metadata"),
+        ("http://0.0.0.0/", "unspecified"),
+        ("http://host.invalid/", "does not resolve"),
+        ("http://example.com:99999/", "invalid port"),
+    ],
+)
+def test_check_url_refuses(url: str, message: str) -> None:
+    with pytest.raises(TargetRefused, match=message):
+        NetGuard().check_url(url)
+
+
+def test_check_url_allows_operator_network() -> None:
+    NetGuard(["127.0.0.0/8", "::1/128"]).check_url("http://localhost:8080/hook")
+
+
+def _fake_dns(monkeypatch: pytest.MonkeyPatch, name: str, answers: list[list[str]]) -> list[str]:
+    """Answer *name* with each list of *answers* in turn (the last one repeats); other names resolve normally."""
+    real = socket.getaddrinfo
+    calls: list[str] = []
+
+    def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> list[Any]:
+        if host != name:
+            return real(host, port, *args, **kwargs)
+        calls.append(host)
+        addresses = answers[min(len(calls), len(answers)) - 1]
+        return [
+            (socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, int(port or 0)))
+            for a in addresses
+        ]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return calls
+
+
+def test_dns_rebinding_is_refused_at_connect(monkeypatch: pytest.MonkeyPatch, receiver: Receiver) -> None:
+    """Public at subscribe time, loopback at connect time: the connection is refused."""
+    calls = _fake_dns(monkeypatch, "rebind.example", [["93.184.216.34"], ["127.0.0.1"]])
+    guard = NetGuard()
+    url = f"http://rebind.example:{receiver.port}/hook"
+    guard.check_url(url)
+    result = Sender(guard).post(url, b"{}", {})
+    assert result.status_code is None and "network guard" in (result.error or "")
+    assert "loopback" in (result.error or "")
+    assert receiver.requests == [] and len(calls) == 2
+
+
+def test_mixed_answers_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    _fake_dns(monkeypatch, "mixed.example", [["93.184.216.34", "10.0.0.7"]])
+    with pytest.raises(TargetRefused, match="private"):
+        NetGuard().check_url("http://mixed.example/hook")
+
+
+def test_connect_uses_the_checked_address_and_keeps_host(monkeypatch: pytest.MonkeyPatch, receiver: Receiver) -> None:
+    """One resolution per connection: the address checked is the one connected to; Host keeps the name."""
+    calls = _fake_dns(monkeypatch, "pinned.example", [["127.0.0.1"], ["10.9.9.9"]])
+    url = f"http://pinned.example:{receiver.port}/hook"
+    result = Sender(NetGuard(["127.0.0.0/8"])).post(url, b"{}", {})
+    assert result.status_code == 200
+    assert len(calls) == 1
+    assert receiver.requests[0].headers["host"] == f"pinned.example:{receiver.port}"
+
+
+def test_loopback_receiver_needs_an_allowed_network(receiver: Receiver) -> None:
+    refused = Sender(NetGuard()).post(receiver.url, b"{}", {})
+    assert refused.status_code is None and "loopback" in (refused.error or "")
+    allowed = Sender(NetGuard(["127.0.0.0/8"])).post(receiver.url, b"{}", {})
+    assert allowed.status_code == 200
+    assert len(receiver.requests) == 1
+
+
+def test_https_keeps_the_name_for_sni_and_certificate(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Pinned to the checked address, TLS still sends the host name (SNI) and verifies the certificate for it."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("needs the openssl command to make a test certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=pinned.example",
+         "-addext", "subjectAltName=DNS:pinned.example", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=60,
+    )
+    server_names: list[str | None] = []
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    context.sni_callback = lambda _sock, name, _ctx: server_names.append(name)  # type: ignore[assignment,return-value]
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *_args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        _fake_dns(monkeypatch, "pinned.example", [["127.0.0.1"], ["10.9.9.9"]])
+        session = guarded_session(NetGuard(["127.0.0.0/8"]))
+        url = f"https://pinned.example:{server.server_address[1]}/hook"
+        assert session.post(url, data=b"{}", verify=str(cert), timeout=10).status_code == 204
+        assert server_names == ["pinned.example"]
+        with pytest.raises(requests.exceptions.SSLError):  # the name is what the certificate is checked against
+            guarded_session(NetGuard(["127.0.0.0/8"])).post(
+                f"https://127.0.0.1:{server.server_address[1]}/hook", data=b"{}", verify=str(cert), timeout=10
+            )
+    finally:
+        server.shutdown()
+        server.server_close()

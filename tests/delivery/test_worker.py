@@ -1,0 +1,322 @@
+"""The queue and the worker against real receivers and real databases."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import standardwebhooks
+from sqlalchemy import select, update
+
+from connector.delivery.worker import Worker
+from connector.storage import Database
+from connector.storage import queue as q
+from connector.storage.models import Delivery, DeliveryAttempt, Event, Subscription, utcnow
+from connector.storage.subscriptions import create_subscription, rotate_secret, update_subscription
+from connector.storage.tenants import get_or_create_tenant
+
+from .conftest import make_settings, wait_until
+from .receiver import Receiver, Reply
+
+TYPE = "subscribers.update"
+
+
+def subscribe(db: Database, url: str, tenant: str = "acme", events: tuple[str, ...] = (TYPE,)) -> tuple[int, str, str]:
+    with db.session() as s:
+        t = get_or_create_tenant(s, tenant)
+        s.flush()
+        sub = create_subscription(s, tenant_id=t.id, events=list(events), target_url=url)
+        return t.id, sub.id, sub.secret
+
+
+def publish(db: Database, tenant_id: int, data: Any = None, **kwargs: Any) -> q.StoredEvent:
+    with db.session() as s:
+        return q.store_event(
+            s, tenant_id=tenant_id, event_type=TYPE, data=data or {"n": 1}, subscription_keys=[TYPE], **kwargs
+        )
+
+
+def deliveries(db: Database, **where: Any) -> list[Delivery]:
+    with db.session() as s:
+        query = select(Delivery).order_by(Delivery.created_at)
+        for name, value in where.items():
+            query = query.where(getattr(Delivery, name) == value)
+        return list(s.scalars(query))
+
+
+def subscription(db: Database, sub_id: str) -> Subscription:
+    with db.session() as s:
+        found = s.get(Subscription, sub_id)
+        assert found is not None
+        return found
+
+
+@pytest.fixture
+def run_worker(db: Database, db_url: str) -> Iterator[Any]:
+    workers: list[Worker] = []
+
+    def start(**overrides: Any) -> Worker:
+        worker = Worker(db, make_settings(db_url, **overrides), poll_seconds=0.05)
+        worker.start()
+        workers.append(worker)
+        return worker
+
+    yield start
+    for worker in workers:
+        worker.stop(10)
+
+
+def test_event_reaches_only_its_tenants_active_subscriptions(db: Database, receiver: Receiver) -> None:
+    tenant, sub_a, _ = subscribe(db, receiver.url)
+    _, sub_b, _ = subscribe(db, receiver.url, events=("subscribers.trackchanges",))
+    subscribe(db, receiver.url, events=("accounts.create",))  # another type
+    _, disabled, _ = subscribe(db, receiver.url)
+    foreign_tenant, _, _ = subscribe(db, receiver.url, tenant="globex")  # same type, another tenant
+    assert foreign_tenant != tenant
+    with db.session() as s:
+        update_subscription(s.get(Subscription, disabled), status="disabled")  # type: ignore[arg-type]
+        stored = q.store_event(
+            s, tenant_id=tenant, event_type=TYPE, data={}, subscription_keys=[TYPE, "subscribers.trackchanges"]
+        )
+    assert stored.created and stored.deliveries == 2 and stored.event.id.startswith("evt_")
+    assert {d.subscription_id for d in deliveries(db)} == {sub_a, sub_b}
+
+
+def test_client_event_id_is_idempotent_per_tenant(db: Database, receiver: Receiver) -> None:
+    tenant, _, _ = subscribe(db, receiver.url)
+    other_tenant, _, _ = subscribe(db, receiver.url, tenant="globex")
+    first = publish(db, tenant, client_event_id="order-1")
+    again = publish(db, tenant, data={"n": 2}, client_event_id="order-1")
+    elsewhere = publish(db, other_tenant, client_event_id="order-1")
+    assert again.event.id == first.event.id and not again.created and again.deliveries == 1
+    assert elsewhere.created and elsewhere.event.id != first.event.id
+    assert len(deliveries(db)) == 2
+
+
+def test_delivery_is_signed_and_verifiable(db: Database, receiver: Receiver, run_worker: Any) -> None:
+    tenant, sub_id, secret = subscribe(db, receiver.url)
+    stored = publish(db, tenant, data={"after": {"aid": 7, "name": "Zoë"}})
+    run_worker()
+    got = receiver.wait_for(1)[0]
+    assert got.headers["webhook-id"] == stored.event.id
+    assert json.loads(got.body) == {
+        "id": stored.event.id,
+        "type": TYPE,
+        "timestamp": stored.event.envelope()["timestamp"],
+        "data": {"after": {"aid": 7, "name": "Zoë"}},
+    }
+    assert b" " not in got.body.replace("Zoë".encode(), b"")
+    standardwebhooks.Webhook(secret).verify(got.body, got.headers)
+    wait_until(lambda: deliveries(db, status="succeeded"))
+    with db.session() as s:
+        attempts = list(s.scalars(select(DeliveryAttempt)))
+    assert len(attempts) == 1 and attempts[0].status_code == 200 and attempts[0].response_excerpt == "ok"
+    assert attempts[0].duration_ms is not None and attempts[0].worker_id
+
+
+def test_retries_keep_the_webhook_id(db: Database, receiver: Receiver, run_worker: Any) -> None:
+    answers = iter([500, 502, 200])
+    receiver.responder = lambda _r: Reply(next(answers))
+    tenant, sub_id, secret = subscribe(db, receiver.url)
+    stored = publish(db, tenant)
+    run_worker()
+    got = receiver.wait_for(3)
+    assert {r.headers["webhook-id"] for r in got} == {stored.event.id}
+    assert len({r.body for r in got}) == 1
+    for r in got:
+        standardwebhooks.Webhook(secret).verify(r.body, r.headers)
+    done = wait_until(lambda: deliveries(db, status="succeeded"))
+    assert done[0].attempt_count == 3 and done[0].last_status_code == 200
+    assert subscription(db, sub_id).failing_since is None
+
+
+def test_schedule_runs_out_then_failed(db: Database, receiver: Receiver, run_worker: Any) -> None:
+    receiver.responder = lambda _r: Reply(500, body=b"boom")
+    tenant, sub_id, _ = subscribe(db, receiver.url)
+    publish(db, tenant)
+    run_worker(retry_schedule=(0, 1, 1), retry_scale=0.01)
+    failed = wait_until(lambda: deliveries(db, status="failed"))
+    assert failed[0].attempt_count == 3 and failed[0].last_status_code == 500
+    assert len(receiver.requests) == 3
+    sub = subscription(db, sub_id)
+    assert sub.status == "active" and sub.failing_since is not None
+
+
+def test_redirect_is_a_failure(db: Database, receiver: Receiver, run_worker: Any) -> None:
+    receiver.responder = lambda _r: Reply(301, {"Location": "http://127.0.0.1:1/"})
+    tenant, _, _ = subscribe(db, receiver.url)
+    publish(db, tenant)
+    run_worker(retry_schedule=(0,))
+    failed = wait_until(lambda: deliveries(db, status="failed"))
+    assert failed[0].last_status_code == 301 and len(receiver.requests) == 1
+
+
+def test_410_disables_gone_and_cancels_pending(db: Database, receiver: Receiver, run_worker: Any) -> None:
+    receiver.responder = lambda _r: Reply(410)
+    tenant, sub_id, _ = subscribe(db, receiver.url)
+    later = publish(db, tenant)
+    with db.session() as s:
+        s.execute(update(Delivery).values(next_attempt_at=utcnow() + timedelta(hours=1)))
+    now = publish(db, tenant)
+    run_worker()
+    receiver.wait_for(1)
+    wait_until(lambda: subscription(db, sub_id).status == "disabled")
+    sub = subscription(db, sub_id)
+    assert sub.disabled_reason == "gone"
+    by_event = {d.event_id: d for d in wait_until(lambda: deliveries(db, status="cancelled") and deliveries(db))}
+    assert by_event[now.event.id].status == "failed" and by_event[now.event.id].last_status_code == 410
+    assert by_event[later.event.id].status == "cancelled"
+    assert len(receiver.requests) == 1
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_retry_after_is_honoured(db: Database, receiver: Receiver, run_worker: Any, status: int) -> None:
+    answers = iter([Reply(status, {"Retry-After": "1"}), Reply(200)])
+    receiver.responder = lambda _r: next(answers)
+    tenant, _, _ = subscribe(db, receiver.url)
+    publish(db, tenant)
+    run_worker()
+    first, second = receiver.wait_for(2)
+    assert second.at - first.at >= 0.9  # the compressed schedule alone would retry after ~5 ms
+    wait_until(lambda: deliveries(db, status="succeeded"))
+
+
+def test_failing_for_too_long_disables(db: Database, receiver: Receiver, run_worker: Any) -> None:
+    receiver.responder = lambda _r: Reply(500)
+    tenant, sub_id, _ = subscribe(db, receiver.url)
+    publish(db, tenant)
+    later = publish(db, tenant)
+    with db.session() as s:
+        s.execute(update(Delivery).where(Delivery.event_id == later.event.id).values(next_attempt_at=utcnow() + timedelta(hours=1)))
+    run_worker(retry_schedule=(0,) + (0.3,) * 20, retry_scale=1.0, disable_after_failing_seconds=1)
+    wait_until(lambda: subscription(db, sub_id).status == "disabled")
+    assert subscription(db, sub_id).disabled_reason == "failing"
+    assert {d.status for d in wait_until(lambda: deliveries(db, status="pending") == [] and deliveries(db))} == {"failed"}
+
+
+def test_rotation_signs_with_both_secrets(db: Database, receiver: Receiver, run_worker: Any) -> None:
+    tenant, sub_id, old_secret = subscribe(db, receiver.url)
+    with db.session() as s:
+        new_secret = rotate_secret(s.get(Subscription, sub_id), 3600)  # type: ignore[arg-type]
+    publish(db, tenant)
+    run_worker()
+    got = receiver.wait_for(1)[0]
+    assert len(got.headers["webhook-signature"].split(" ")) == 2
+    standardwebhooks.Webhook(old_secret).verify(got.body, got.headers)
+    standardwebhooks.Webhook(new_secret).verify(got.body, got.headers)
+
+
+def test_rotation_grace_ends(db: Database, receiver: Receiver, run_worker: Any) -> None:
+    tenant, sub_id, old_secret = subscribe(db, receiver.url)
+    with db.session() as s:
+        new_secret = rotate_secret(s.get(Subscription, sub_id), 0)  # type: ignore[arg-type]
+    publish(db, tenant)
+    run_worker()
+    got = receiver.wait_for(1)[0]
+    assert len(got.headers["webhook-signature"].split(" ")) == 1
+    standardwebhooks.Webhook(new_secret).verify(got.body, got.headers)
+    with pytest.raises(standardwebhooks.WebhookVerificationError):
+        standardwebhooks.Webhook(old_secret).verify(got.body, got.headers)
+
+
+def test_guard_holds_at_connect_time(db: Database, receiver: Receiver, run_worker: Any) -> None:
+    tenant, _, _ = subscribe(db, receiver.url.replace("127.0.0.1", "localhost"))
+    publish(db, tenant)
+    run_worker(allowed_networks=(), retry_schedule=(0,))
+    failed = wait_until(lambda: deliveries(db, status="failed"))
+    assert "network guard" in (failed[0].last_error or "") and receiver.requests == []
+
+
+def test_disabled_subscription_deliveries_are_cancelled(db: Database, receiver: Receiver, run_worker: Any) -> None:
+    tenant, sub_id, _ = subscribe(db, receiver.url)
+    publish(db, tenant)
+    with db.session() as s:
+        update_subscription(s.get(Subscription, sub_id), status="disabled")  # type: ignore[arg-type]
+    run_worker()
+    wait_until(lambda: deliveries(db, status="cancelled"))
+    assert receiver.requests == []
+
+
+def test_expired_lease_is_taken_over_and_the_old_owner_ignored(db: Database, receiver: Receiver) -> None:
+    tenant, _, _ = subscribe(db, receiver.url)
+    publish(db, tenant)
+    with db.session() as s:
+        first = q.claim(s, "worker-a", 10, lease_seconds=0.2)
+    with db.session() as s:
+        assert q.claim(s, "worker-b", 10, lease_seconds=30) == []  # the lease is live
+    time.sleep(0.3)
+    with db.session() as s:
+        taken = q.claim(s, "worker-b", 10, lease_seconds=30)
+    assert [j.delivery_id for j in taken] == [j.delivery_id for j in first]
+    late = q.AttemptOutcome(first[0], utcnow(), 5, 200, None, "ok", "succeeded")
+    with db.session() as s:
+        q.record_attempts(s, "worker-a", [late], disable_after_failing_seconds=60)
+    (row,) = deliveries(db)
+    assert row.status == "pending" and row.lease_owner == "worker-b"  # worker-a's late result changed nothing
+    with db.session() as s:
+        assert len(list(s.scalars(select(DeliveryAttempt)))) == 1  # but its attempt is in the log
+
+
+def test_manual_retry_and_recover(db: Database, receiver: Receiver, run_worker: Any) -> None:
+    tenant, sub_id, _ = subscribe(db, receiver.url)
+    receiver.responder = lambda _r: Reply(500)
+    for _ in range(3):
+        publish(db, tenant)
+    worker = run_worker(retry_schedule=(0,))
+    wait_until(lambda: len(deliveries(db, status="failed")) == 3)
+    worker.stop(10)
+    receiver.responder = lambda _r: Reply(200)
+    first, *rest = deliveries(db)
+    with db.session() as s:
+        q.requeue(s, s.get(Delivery, first.id))  # type: ignore[arg-type]
+    with db.session() as s:
+        assert q.recover(s, sub_id, utcnow() + timedelta(minutes=1)) == 0
+        assert q.recover(s, sub_id, first.created_at) == 2
+    run_worker(retry_schedule=(0,))
+    wait_until(lambda: len(deliveries(db, status="succeeded")) == 3)
+    assert len(receiver.requests) == 6
+
+
+def test_purge_removes_old_finished_events_only(db: Database, receiver: Receiver) -> None:
+    tenant, _, _ = subscribe(db, receiver.url)
+    old_done = publish(db, tenant)
+    old_pending = publish(db, tenant)
+    fresh = publish(db, tenant)
+    long_ago = utcnow() - timedelta(days=40)
+    done_delivery = deliveries(db, event_id=old_done.event.id)[0].id
+    with db.session() as s:
+        s.execute(update(Event).where(Event.id != fresh.event.id).values(created_at=long_ago))
+        s.execute(update(Delivery).where(Delivery.event_id != old_pending.event.id).values(status="succeeded"))
+        s.add(DeliveryAttempt(delivery_id=done_delivery, status_code=200))
+    with db.session() as s:
+        assert q.purge(s, utcnow() - timedelta(days=30)) == 1
+    with db.session() as s:
+        assert set(s.scalars(select(Event.id))) == {old_pending.event.id, fresh.event.id}
+        assert old_done.event.id not in {d.event_id for d in s.scalars(select(Delivery))}
+        assert list(s.scalars(select(DeliveryAttempt))) == []
+
+
+def test_queue_stats(db: Database, receiver: Receiver) -> None:
+    tenant, _, _ = subscribe(db, receiver.url)
+    publish(db, tenant)
+    publish(db, tenant)
+    with db.session() as s:
+        s.execute(update(Delivery).values(next_attempt_at=utcnow() - timedelta(seconds=30)))
+        stats = q.queue_stats(s)
+    assert stats.by_status["pending"] == 2 and stats.due == 2 and 29 <= stats.oldest_due_age_seconds < 120
+
+
+def test_job_that_cannot_finish_inside_its_lease_is_given_back_unsent(
+    db: Database, receiver: Receiver, run_worker: Any
+) -> None:
+    tenant, _, _ = subscribe(db, receiver.url)
+    publish(db, tenant)
+    run_worker(lease_seconds=2, timeout=5)  # an attempt could outlive the lease: never start it
+    time.sleep(0.5)
+    (row,) = deliveries(db)
+    assert receiver.requests == [] and row.status == "pending" and row.attempt_count == 0
+    assert row.lease_owner is not None  # still leased: nobody else may take it before the lease ends
