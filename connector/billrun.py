@@ -3,7 +3,7 @@
 BillRun sends ``application/x-www-form-urlencoded`` bodies built by PHP's ``http_build_query``:
 nested arrays in bracket notation (``before[services][0][name]=X``), every leaf a string, lists
 as numeric-keyed maps, dates as ``{sec, usec}``, nulls and empty arrays left out. Normalisation
-is driven by the event type's JSON Schema, walked through the catalog's registry.
+is driven by the event type's JSON Schema, walked along the catalog's dereferenced view of it.
 """
 
 from __future__ import annotations
@@ -11,25 +11,22 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl
+from functools import lru_cache
+from typing import Any
+from urllib.parse import unquote
 
 from connector.catalog import Catalog, get_catalog
-
-if TYPE_CHECKING:
-    from referencing._core import Resolver
+from connector.schema_view import SchemaNode
 
 MAX_BODY_BYTES = 2 * 1024 * 1024
 MAX_FIELDS = 10_000
 MAX_DEPTH = 32
+MAX_CACHED_NAME = 200  # longer field names are decoded every time, so the name cache stays small
 
 FORM_TYPE = "application/x-www-form-urlencoded"
-_KEY = re.compile(r"([^\[\]]+)((?:\[[^\[\]]*\])*)")
-_SEGMENT = re.compile(r"\[([^\[\]]*)\]")
 _INTEGER = re.compile(r"[+-]?\d+")
 _CANONICAL_INTEGER = re.compile(r"-?(?:0|[1-9]\d*)")
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
-_INDEX = re.compile(r"0|[1-9]\d*")
 _BOOLEANS = {"1": True, "0": False, "true": True, "false": False}
 
 
@@ -69,63 +66,104 @@ def _check_size(body: bytes, max_bytes: int) -> None:
         raise BodyTooLarge(f"the body has {len(body)} bytes, more than the limit of {max_bytes}")
 
 
-def _path(name: str) -> list[str]:
-    match = _KEY.fullmatch(name)
-    if match is None:
-        raise MalformedFieldName(f"field name {name[:200]!r} is malformed: empty, unbalanced brackets"
-                                 " or text after the last bracket")
-    segments = [match.group(1), *_SEGMENT.findall(match.group(2))]
+def _malformed(name: str) -> MalformedFieldName:
+    return MalformedFieldName(f"field name {name[:200]!r} is malformed: empty, unbalanced brackets"
+                              " or text after the last bracket")
+
+
+def _path(name: str) -> tuple[str, ...]:
+    """``a[b][]`` -> ``("a", "b", "")``: a name without brackets, then bracketed segments without brackets."""
+    head, bracket, rest = name.partition("[")
+    if not head or "]" in head:
+        raise _malformed(name)
+    if not bracket:
+        return (head,)
+    if not rest.endswith("]"):
+        raise _malformed(name)
+    segments = (head, *rest[:-1].split("]["))
+    if any("[" in segment or "]" in segment for segment in segments):
+        raise _malformed(name)
     if len(segments) > MAX_DEPTH:
         raise NestingTooDeep(f"field name {name[:200]!r} nests {len(segments)} levels, more than {MAX_DEPTH}")
     return segments
 
 
-class _FormTree:
-    """Nested dicts built from bracketed names with PHP's rules (``name[]`` appends)."""
+def _is_index(segment: str) -> bool:
+    """A PHP integer key: ``0`` or digits without a leading zero."""
+    return segment.isascii() and segment.isdigit() and (segment[0] != "0" or segment == "0")
 
-    def __init__(self) -> None:
+
+class _FormTree:
+    """Nested dicts built from bracketed names with PHP's rules (``name[]`` appends).
+
+    Only a body with an append (``name[]``) needs the next free index of every map, so the
+    indices are tracked only then (BillRun itself always sends explicit indices).
+    """
+
+    def __init__(self, appends: bool) -> None:
         self.root: dict[str, Any] = {}
+        self._appends = appends
         # id of a dict -> (the dict, kept alive so its id is not reused; next index for ``[]``)
         self._next: dict[int, tuple[dict[str, Any], int]] = {}
 
     def _key(self, node: dict[str, Any], segment: str) -> str:
-        following = self._next.get(id(node), (node, 0))[1]
         if segment == "":
-            segment = str(following)
-        if _INDEX.fullmatch(segment):
+            following = self._next.get(id(node), (node, 0))[1]
+            self._next[id(node)] = (node, following + 1)
+            return str(following)
+        if _is_index(segment):
+            following = self._next.get(id(node), (node, 0))[1]
             self._next[id(node)] = (node, max(following, int(segment) + 1))
         return segment
 
-    def assign(self, segments: list[str], value: str) -> None:
+    def assign(self, segments: tuple[str, ...], value: str) -> None:
         node = self.root
-        *parents, last = segments
-        for position, segment in enumerate(parents):
-            key = self._key(node, segment) if position else segment
+        key = segments[0]
+        for segment in segments[1:]:
             child = node.get(key)
             if not isinstance(child, dict):  # PHP: a later bracketed name replaces an earlier scalar
                 child = node[key] = {}
             node = child
-        node[self._key(node, last) if parents else last] = value
+            key = self._key(node, segment) if self._appends else segment
+        node[key] = value
+
+
+def _unquote(text: str) -> str:
+    """One form-encoded name or value (``+`` is a space); invalid UTF-8 raises UnicodeDecodeError."""
+    if "+" in text:
+        text = text.replace("+", " ")
+    return unquote(text, encoding="utf-8", errors="strict") if "%" in text else text
+
+
+@lru_cache(maxsize=4096)
+def _cached_field_path(raw_name: str) -> tuple[str, ...]:
+    return _path(_unquote(raw_name))
+
+
+def _field_path(raw_name: str) -> tuple[str, ...]:
+    """The path of a still-encoded field name; BillRun repeats the same names, so short ones are cached."""
+    return _cached_field_path(raw_name) if len(raw_name) <= MAX_CACHED_NAME else _path(_unquote(raw_name))
 
 
 def decode_form(body: bytes, *, max_bytes: int = MAX_BODY_BYTES) -> dict[str, Any]:
     """Decode a PHP bracket-notation form body into nested dicts of strings.
 
     Numeric-keyed maps stay dicts here; :func:`normalise` turns them into lists where the
-    schema says array. Later fields replace earlier ones, as in PHP.
+    schema says array. Later fields replace earlier ones, as in PHP. Fields are read as
+    :func:`urllib.parse.parse_qsl` reads them, keeping blank values.
     """
     _check_size(body, max_bytes)
     fields = body.count(b"&") + 1 if body else 0
     if fields > MAX_FIELDS:
         raise TooManyFields(f"the body has {fields} fields, more than the limit of {MAX_FIELDS}")
     try:
-        text = body.decode("utf-8")
-        pairs = parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict")
+        fields_read = [field.partition("=") for field in body.decode("utf-8").split("&") if field]
+        pairs = [(_field_path(name), _unquote(value)) for name, _, value in fields_read]
     except UnicodeDecodeError as exc:
         raise WireFormatError(f"the body is not valid UTF-8: {exc.reason}") from exc
-    tree = _FormTree()
-    for name, value in pairs:
-        tree.assign(_path(name), value)
+    tree = _FormTree(appends=any("" in path for path, _ in pairs))
+    for path, value in pairs:
+        tree.assign(path, value)
     return tree.root
 
 
@@ -203,57 +241,38 @@ def _scalar(text: str, kind: str, strict: bool) -> tuple[bool, Any]:
 
 
 def _as_list(value: dict[str, Any]) -> list[Any] | None:
-    if value and all(isinstance(key, str) and _INDEX.fullmatch(key) for key in value):
+    if value and all(isinstance(key, str) and _is_index(key) for key in value):
         return [value[key] for key in sorted(value, key=int)]
     return None
 
 
-class _Normaliser:
-    """Walks a value and its schema together (``$ref`` through the catalog registry)."""
+def _string(value: str, kinds: tuple[str, ...]) -> Any:
+    strict = "string" in kinds
+    for kind in kinds:
+        converted, result = _scalar(value, kind, strict)
+        if converted:
+            return result
+    return value
 
-    def walk(self, schema: Any, resolver: Resolver[Any], value: Any) -> Any:
-        if not isinstance(schema, dict):
-            return value
-        if "$ref" in schema:
-            resolved = resolver.lookup(schema["$ref"])
-            value = self.walk(resolved.contents, resolved.resolver, value)
-        for part in schema.get("allOf", ()):
-            value = self.walk(part, resolver, value)
-        declared = schema.get("type")
-        kinds = [declared] if isinstance(declared, str) else list(declared or ())
-        if schema.get("format") == "date-time":
-            value = _date(value)
-        if isinstance(value, str):
-            return self._string(value, kinds)
-        if isinstance(value, dict) and "array" in kinds:
-            value = _as_list(value) or value
-        if isinstance(value, list) and "items" in schema:
-            return [self.walk(schema["items"], resolver, item) for item in value]
-        if isinstance(value, dict):
-            return self._object(schema, resolver, value)
-        return value
 
-    @staticmethod
-    def _string(value: str, kinds: list[str]) -> Any:
-        strict = "string" in kinds
-        for kind in kinds:
-            converted, result = _scalar(value, kind, strict)
-            if converted:
-                return result
-        return value
-
-    def _object(self, schema: dict[str, Any], resolver: Resolver[Any], value: dict[str, Any]) -> dict[str, Any]:
-        properties = schema.get("properties", {})
-        extra = schema.get("additionalProperties")
+def _walk(node: SchemaNode, value: Any) -> Any:
+    """*value* typed by *node*; members and items the schema says nothing about pass unchanged."""
+    if node.date_time:
+        value = _date(value)
+    if isinstance(value, str):
+        return _string(value, node.types)
+    if isinstance(value, dict) and "array" in node.types:
+        value = _as_list(value) or value
+    if isinstance(value, list):
+        items = node.items
+        return [_walk(items, item) for item in value] if items is not None else value
+    if isinstance(value, dict):
         result = {}
         for key, item in value.items():
-            if key in properties:
-                result[key] = self.walk(properties[key], resolver, item)
-            elif isinstance(extra, dict):
-                result[key] = self.walk(extra, resolver, item)
-            else:
-                result[key] = item
+            member = node.member(key)
+            result[key] = _walk(member, item) if member is not None else item
         return result
+    return value
 
 
 def normalise(type_name: str, raw: dict[str, Any], catalog: Catalog | None = None) -> dict[str, Any]:
@@ -265,9 +284,7 @@ def normalise(type_name: str, raw: dict[str, Any], catalog: Catalog | None = Non
     catalog = catalog or get_catalog()
     if catalog.get(type_name) is None:
         raise UnknownDeliveryType(f"unknown event type {type_name!r}")
-    resolver = catalog.resolver(type_name)
-    data = resolver.lookup(f"{catalog.schema_uri(type_name)}#/properties/data")
-    return _Normaliser().walk(data.contents, data.resolver, raw)
+    return _walk(catalog.data_schema(type_name), raw)
 
 
 def _media_type(content_type: str) -> str:

@@ -9,28 +9,13 @@ left out, nested keys in bracket notation, spaces as ``+`` and brackets percent-
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlencode
 
 from connector.catalog import Catalog, get_catalog
-
-if TYPE_CHECKING:
-    from referencing._core import Resolver
+from connector.schema_view import SchemaNode
 
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
-
-
-def _facets(schema: Any, resolver: Resolver[Any]) -> list[tuple[dict[str, Any], Resolver[Any]]]:
-    """*schema* and everything it pulls in through ``$ref`` and ``allOf``, each with its resolver."""
-    if not isinstance(schema, dict):
-        return []
-    found = [(schema, resolver)]
-    if "$ref" in schema:
-        resolved = resolver.lookup(schema["$ref"])
-        found += _facets(resolved.contents, resolved.resolver)
-    for part in schema.get("allOf", ()):
-        found += _facets(part, resolver)
-    return found
 
 
 def _php_number(value: int | float) -> str:
@@ -39,10 +24,9 @@ def _php_number(value: int | float) -> str:
     return repr(value) if isinstance(value, float) else str(value)
 
 
-def _to_wire(value: Any, schema: Any, resolver: Resolver[Any]) -> Any:
+def _to_wire(value: Any, node: SchemaNode | None) -> Any:
     """The PHP-array view of *value*: nested dicts of strings, or None when PHP would omit it."""
-    facets = _facets(schema, resolver)
-    if isinstance(value, str) and any(f.get("format") == "date-time" for f, _ in facets):
+    if isinstance(value, str) and node is not None and node.date_time:
         try:
             moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
@@ -57,31 +41,17 @@ def _to_wire(value: Any, schema: Any, resolver: Resolver[Any]) -> Any:
     if isinstance(value, str):
         return value
     if isinstance(value, list):
-        item_schemas = [(f["items"], r) for f, r in facets if "items" in f]
-        item_schema, item_resolver = item_schemas[0] if item_schemas else ({}, resolver)
-        members = {str(i): _to_wire(item, item_schema, item_resolver) for i, item in enumerate(value)}
+        items = node.items if node is not None else None
+        members = {str(i): _to_wire(item, items) for i, item in enumerate(value)}
         return {k: v for k, v in members.items() if v is not None} or None
     if isinstance(value, dict):
         result = {}
         for key, item in value.items():
-            sub, sub_resolver = _member_schema(facets, key, resolver)
-            wire = _to_wire(item, sub, sub_resolver)
+            wire = _to_wire(item, node.member(str(key)) if node is not None else None)
             if wire is not None:
                 result[str(key)] = wire
         return result or None
     return str(value)
-
-
-def _member_schema(
-    facets: list[tuple[dict[str, Any], Resolver[Any]]], key: str, resolver: Resolver[Any]
-) -> tuple[Any, Resolver[Any]]:
-    for facet, facet_resolver in facets:
-        if key in facet.get("properties", {}):
-            return facet["properties"][key], facet_resolver
-    for facet, facet_resolver in facets:
-        if isinstance(facet.get("additionalProperties"), dict):
-            return facet["additionalProperties"], facet_resolver
-    return {}, resolver
 
 
 def _pairs(prefix: str, value: Any) -> list[tuple[str, str]]:
@@ -97,9 +67,7 @@ def encode_form(event_type: str, data: dict[str, Any], catalog: Catalog | None =
     if entry is None or not catalog.deliverable(event_type):
         raise ValueError(f"{event_type!r} is not a concrete event type of the catalog")
     module, _, action = event_type.partition(".")
-    resolver = catalog.resolver(event_type)
-    data_schema = resolver.lookup(f"{catalog.schema_uri(event_type)}#/properties/data")
-    wire = _to_wire(data, data_schema.contents, data_schema.resolver) or {}
+    wire = _to_wire(data, catalog.data_schema(event_type)) or {}
     pairs = [("module", module), ("action", action)]
     for key, item in wire.items():
         pairs += _pairs(key, item)

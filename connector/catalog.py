@@ -1,7 +1,9 @@
 """The event catalog: every BillRun event type, its JSON Schema, samples and validation.
 
 ``schemas/catalog.json`` lists the types; every document under ``schemas/`` is loaded once into
-a :mod:`referencing` registry (no network) and each type's validators are compiled once.
+a :mod:`referencing` registry (no network). Each type's schema is dereferenced once (see
+:mod:`connector.schema_view`): its validators are compiled from the inlined schema, and the wire
+normaliser and encoder walk payloads along the same view (:meth:`Catalog.data_schema`).
 """
 
 from __future__ import annotations
@@ -12,17 +14,17 @@ import os
 import re
 import sysconfig
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import jsonschema_rs
 from jsonschema import Draft202012Validator, ValidationError
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
-if TYPE_CHECKING:
-    from referencing._core import Resolver
+from connector.schema_view import SchemaNode, SchemaView, SchemaViewError
 
 SCHEMAS_DIR_ENV = "BILLRUN_CONNECTOR_SCHEMAS_DIR"
 DISTRIBUTION = "billrun-connector"
@@ -75,12 +77,55 @@ class ValidationIssue:
         return f"{self.path}: {self.message}"
 
 
+# The quick check asserts exactly the formats the full validator checks, with the same functions.
+_FORMAT_CHECKER = Draft202012Validator.FORMAT_CHECKER
+_QUICK_FORMATS = {name: (lambda name: lambda value: _FORMAT_CHECKER.conforms(value, name))(name)
+                  for name in _FORMAT_CHECKER.checkers}
+
+
+class _SchemaValidator:
+    """Every error of an instance against one inlined schema, cheaply when there is none.
+
+    Most payloads are valid. A compiled :mod:`jsonschema_rs` validator (the same draft) says so
+    in microseconds; only an instance it rejects is walked by :mod:`jsonschema`, which reports
+    every error with its JSON path and the messages users see. The quick check asserts the
+    formats the full walk checks, with the same functions; where it is stricter (it also checks
+    RFC 3339 date-times) the full walk has the last word. tests/catalog/test_schema_view.py
+    compares the verdicts with the registry-resolved schemas on every sample and hundreds of
+    broken payloads.
+    """
+
+    def __init__(self, schema: Any, registry: Registry, quick_registry: jsonschema_rs.Registry) -> None:
+        self._schema = schema
+        self._registry = registry
+        self._quick_registry = quick_registry
+
+    # Compiled on first use: a command that loads the catalog for one type pays for that type only.
+    @cached_property
+    def _full(self) -> Draft202012Validator:
+        return Draft202012Validator(self._schema, registry=self._registry, format_checker=_FORMAT_CHECKER)
+
+    @cached_property
+    def _quick(self) -> jsonschema_rs.Validator:
+        return jsonschema_rs.Draft202012Validator(
+            self._schema, registry=self._quick_registry, validate_formats=True, formats=_QUICK_FORMATS, offline=True)
+
+    def issues(self, instance: Any) -> list[ValidationIssue]:
+        try:
+            if self._quick.is_valid(instance):
+                return []
+        except (ValueError, TypeError, OverflowError):  # not plain JSON data: the full walk decides
+            pass
+        found = {_issue(error) for error in self._full.iter_errors(instance)}
+        return sorted(found, key=lambda issue: (issue.path, issue.message))
+
+
 @dataclass
 class _Compiled:
-    envelope: Draft202012Validator
-    data: Draft202012Validator
+    envelope: _SchemaValidator
+    data: _SchemaValidator
+    data_schema: SchemaNode
     schema: dict[str, Any]
-    uri: str
 
 
 def _installed_schemas_dir() -> Path | None:
@@ -117,11 +162,6 @@ def _issue(error: ValidationError) -> ValidationIssue:
     return ValidationIssue(error.json_path, message)
 
 
-def _issues(validator: Draft202012Validator, instance: Any) -> list[ValidationIssue]:
-    issues = {_issue(error) for error in validator.iter_errors(instance)}
-    return sorted(issues, key=lambda issue: (issue.path, issue.message))
-
-
 class Catalog:
     """The catalog read from one schemas folder."""
 
@@ -133,7 +173,10 @@ class Catalog:
         except (OSError, ValueError) as exc:
             raise CatalogError(f"cannot read {catalog_path}: {exc}") from exc
         self._uris: dict[str, str] = {}
+        self._documents: list[tuple[str, Any]] = []
         self.registry = self._load_registry()
+        self._quick_registry = jsonschema_rs.Registry(self._documents)
+        self._view = SchemaView(self.registry)
         self._types: dict[str, EventType] = {}
         self._pairs: dict[tuple[str, str], str] = {}
         self._group_of: dict[str, str] = {}
@@ -141,7 +184,7 @@ class Catalog:
         self._compiled: dict[str, _Compiled] = {}
         for entry in self.document["events"]:
             self._add(entry)
-        self._envelope = self._validator({"$ref": self._uri(ENVELOPE_FILE)})
+        self._envelope = self._validator(self._inline(self._uri(ENVELOPE_FILE)))
         pattern = self._family.action_pattern if self._family else None
         self._step_pattern = re.compile(pattern) if pattern else None
 
@@ -161,6 +204,7 @@ class Catalog:
             if not isinstance(uri, str):
                 raise CatalogError(f"schema {relative} has no $id")
             self._uris[relative] = uri
+            self._documents.append((uri, document))
             resources.append((uri, DRAFT202012.create_resource(document)))
         return Registry().with_resources(resources).crawl()
 
@@ -170,9 +214,15 @@ class Catalog:
         except KeyError:
             raise CatalogError(f"schema file {relative} is missing") from None
 
-    def _validator(self, schema: dict[str, Any]) -> Draft202012Validator:
-        return Draft202012Validator(schema, registry=self.registry,
-                                    format_checker=Draft202012Validator.FORMAT_CHECKER)
+    def _inline(self, uri: str) -> Any:
+        try:
+            return self._view.inline(uri)
+        except SchemaViewError as exc:
+            raise CatalogError(f"{uri}: {exc}") from exc
+
+    def _validator(self, schema: Any) -> _SchemaValidator:
+        """A validator of an inlined schema; the registries only serve recursive references."""
+        return _SchemaValidator(schema, self.registry, self._quick_registry)
 
     def _add(self, entry: dict[str, Any]) -> None:
         event_type = EventType(
@@ -188,11 +238,10 @@ class Catalog:
         if event_type.kind == "family":
             self._family = event_type
         uri = self._uri(event_type.schema_path)
-        schema = self.registry.contents(uri)
+        data = self._view.node(self._inline(f"{uri}#/properties/data"))
         self._compiled[event_type.type] = _Compiled(
-            envelope=self._validator({"$ref": uri}),
-            data=self._validator({"$ref": f"{uri}#/properties/data"}),
-            schema=schema, uri=uri)
+            envelope=self._validator(self._inline(uri)), data=self._validator(data.schema),
+            data_schema=data, schema=self.registry.contents(uri))
 
     # -- lookups ---------------------------------------------------------------------------------
 
@@ -258,13 +307,9 @@ class Catalog:
         """The schema document of a type (a custom step gets the family's)."""
         return copy.deepcopy(self._compiled_for(type_name).schema)
 
-    def schema_uri(self, type_name: str) -> str:
-        """The ``$id`` of a type's schema document, for walking it through :attr:`registry`."""
-        return self._compiled_for(type_name).uri
-
-    def resolver(self, type_name: str) -> Resolver[Any]:
-        """A resolver anchored at a type's schema document."""
-        return self.registry.resolver(base_uri=self.schema_uri(type_name))
+    def data_schema(self, type_name: str) -> SchemaNode:
+        """The dereferenced schema of a type's payload (``properties.data``), for walking payloads."""
+        return self._compiled_for(type_name).data_schema
 
     def samples(self, type_name: str) -> list[dict[str, Any]]:
         """Sample envelopes; a concrete custom step's samples carry its own type and step name."""
@@ -280,14 +325,14 @@ class Catalog:
 
     def validate_data(self, type_name: str, data: Any) -> list[ValidationIssue]:
         """Every error of *data* (the payload of *type_name*), paths relative to the payload."""
-        return _issues(self._compiled_for(type_name).data, data)
+        return self._compiled_for(type_name).data.issues(data)
 
     def validate_envelope(self, envelope: Any) -> list[ValidationIssue]:
         """Every error of a whole delivery ``{id, type, timestamp, data}``."""
         type_name = envelope.get("type") if isinstance(envelope, dict) else None
         if isinstance(type_name, str) and self.get(type_name) is not None:
-            return _issues(self._compiled_for(type_name).envelope, envelope)
-        issues = _issues(self._envelope, envelope)
+            return self._compiled_for(type_name).envelope.issues(envelope)
+        issues = self._envelope.issues(envelope)
         if isinstance(type_name, str):
             issues.append(ValidationIssue("$.type", f"unknown event type {type_name!r}"))
         return issues

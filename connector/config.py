@@ -20,6 +20,17 @@ ENV_PREFIX = "BILLRUN_CONNECTOR_"
 DEFAULT_DATABASE_FILE = "billrun-connector.db"
 SECRET_KEY_SUFFIX = ".secret-key"
 DEFAULT_RETRY_SCHEDULE = (0.0, 5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 50400.0, 72000.0, 86400.0)
+# Room a delivery needs in its lease beyond the attempt itself: recording it, clock skew.
+LEASE_MARGIN_SECONDS = 1.0
+
+
+def minimum_lease_seconds(timeout: float) -> float:
+    """The shortest lease a worker can use with attempts of up to *timeout* seconds.
+
+    A worker claims more jobs than it has threads, so a job may wait for one whole attempt before
+    its own starts; both must end inside the lease, or the job is handed back unsent every time.
+    """
+    return 2 * timeout + LEASE_MARGIN_SECONDS
 
 
 class ConfigError(ValueError):
@@ -122,6 +133,13 @@ class Settings:
         for name, ok in positive.items():
             if not ok:
                 raise ConfigError(f"{ENV_PREFIX}{name.upper()} is out of range: {getattr(self, name)!r}")
+        if self.lease_seconds < minimum_lease_seconds(self.timeout):
+            raise ConfigError(
+                f"{ENV_PREFIX}LEASE_SECONDS ({self.lease_seconds}) is too short for {ENV_PREFIX}TIMEOUT "
+                f"({self.timeout:g}): it must be at least 2 x TIMEOUT + {LEASE_MARGIN_SECONDS:g} = "
+                f"{minimum_lease_seconds(self.timeout):g} seconds, since a claimed delivery may wait for "
+                "one attempt before its own and both must end inside the lease"
+            )
         if not self.database_url.strip():
             raise ConfigError(f"{ENV_PREFIX}DATABASE_URL is empty")
 

@@ -51,7 +51,11 @@ def start_in_process_worker(app: Any) -> Any:
 def worker(
     database_url: str | None, allowed_networks: tuple[str, ...], threads: int | None, metrics_port: int | None
 ) -> None:
-    """Run a delivery worker until SIGTERM or Ctrl-C (in-flight attempts are finished and recorded)."""
+    """Run a delivery worker until SIGTERM or Ctrl-C.
+
+    Stopping is graceful: no new claims, attempts in flight finish (bounded by the attempt timeout)
+    and are recorded, claimed deliveries not yet started are released unsent; exit status 0.
+    """
     from connector.delivery.worker import Worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -64,8 +68,9 @@ def worker(
     database = Database(settings.database_url)
     delivery_worker = Worker(database, settings)
 
-    def _stop(_signum: int, _frame: Any) -> None:
-        delivery_worker.stop()
+    def _stop(signum: int, _frame: Any) -> None:
+        log.info("%s received: stopping", signal.Signals(signum).name)
+        delivery_worker.request_stop()  # run() below returns once the attempts in flight are recorded
 
     # Before anything slow: a SIGTERM during start-up must still mean a clean stop.
     signal.signal(signal.SIGTERM, _stop)
@@ -76,7 +81,10 @@ def worker(
 
         start_http_server(metrics_port, addr=settings.host)
     click.echo(f"delivery worker {delivery_worker.worker_id} running", err=True)
-    delivery_worker.run()
+    try:
+        delivery_worker.run()
+    finally:
+        database.dispose()
 
 
 @click.command("ingest-url")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import signal
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from types import FrameType
@@ -15,6 +15,8 @@ from connector.cli.delivery_commands import start_in_process_worker
 from connector.cli.options import database_url_option, load_settings
 from connector.storage import Database, tenants, upgrade
 from connector.storage.migrate import current_revision
+
+log = logging.getLogger(__name__)
 
 
 @contextmanager
@@ -46,30 +48,81 @@ def _database(database_url: str | None) -> Iterator[Database]:
 def serve(
     database_url: str | None, host: str | None, port: int | None, allowed_networks: tuple[str, ...], threads: int
 ) -> None:
-    """Run the service under waitress (the database schema is upgraded first)."""
+    """Run the service under waitress (the database schema is upgraded first).
+
+    SIGTERM or Ctrl-C stops it gracefully: no new connections or claims, requests and deliveries
+    in flight finish (each bounded by its timeout), unstarted claims are released, exit status 0.
+    """
     from waitress import create_server
 
     from connector.app import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    signal.signal(signal.SIGTERM, _interrupt)  # stop like Ctrl-C: the finally below runs
+    shutdown = _Shutdown()
+    shutdown.install()  # first: a signal during start-up means "stop once started", not a traceback
     settings = load_settings(database_url=database_url, host=host, port=port, allowed_networks=allowed_networks or None)
     app = create_app(settings)
     server = create_server(app, host=settings.host, port=settings.port, threads=threads, ident="billrun-connector")
-    click.echo(f"billrun-connector listening on http://{_url_host(settings.host)}:{server.effective_port}", err=True)
     delivery_worker = start_in_process_worker(app) if settings.in_process_worker else None
+    if delivery_worker is not None:
+        shutdown.on_signal = delivery_worker.request_stop  # it stops claiming while waitress drains
+    click.echo(f"billrun-connector listening on http://{_url_host(settings.host)}:{server.effective_port}", err=True)
     try:
-        server.run()
-    except KeyboardInterrupt:
-        pass
+        shutdown.serve(server.run)
     finally:
         server.close()
-        if delivery_worker is not None:
-            delivery_worker.stop(settings.timeout + 5)
+        stopped = delivery_worker is None or delivery_worker.stop(settings.timeout + SHUTDOWN_GRACE_SECONDS)
+    if not stopped:
+        raise click.ClickException(
+            "the delivery worker did not stop in time; its claimed deliveries are due again when their leases end"
+        )
+    click.echo("billrun-connector stopped", err=True)
 
 
-def _interrupt(_signum: int, _frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
+# Beyond the attempt timeout, for recording the last attempts and releasing claims.
+SHUTDOWN_GRACE_SECONDS = 10.0
+
+
+class _Shutdown:
+    """SIGTERM and SIGINT stop ``serve`` once, gracefully.
+
+    Waitress installs no signal handler; it ends its loop on KeyboardInterrupt and then lets its
+    request threads finish. So a signal while serving raises KeyboardInterrupt (once); a signal
+    during start-up only marks the stop, so that start-up (a migration) is never cut in the middle;
+    further signals are ignored, so they cannot cut the graceful stop short.
+    """
+
+    def __init__(self) -> None:
+        self.requested = False
+        self.serving = False
+        self.on_signal: Callable[[], None] | None = None
+
+    def install(self) -> None:
+        signal.signal(signal.SIGTERM, self._handle)
+        signal.signal(signal.SIGINT, self._handle)
+
+    def serve(self, serve_forever: Callable[[], None]) -> None:
+        """Run *serve_forever* until a signal (not at all if one came during start-up)."""
+        try:
+            self.serving = True
+            if not self.requested:
+                serve_forever()
+        except KeyboardInterrupt:  # raised by _handle just before serve_forever caught it
+            pass
+        finally:
+            self.serving = False
+
+    def _handle(self, signum: int, _frame: FrameType | None) -> None:
+        name = signal.Signals(signum).name
+        if self.requested:
+            log.info("%s received: already stopping", name)
+            return
+        self.requested = True
+        log.info("%s received: stopping", name)
+        if self.on_signal is not None:
+            self.on_signal()
+        if self.serving:
+            raise KeyboardInterrupt
 
 
 def _url_host(host: str) -> str:

@@ -9,12 +9,15 @@ explicitly (``BILLRUN_CONNECTOR_ALLOWED_NETWORKS``).
 At connect time the guarded connection classes resolve the host once, check every
 address and connect to an address that was checked, while the ``Host`` header and
 TLS SNI keep the host name: a DNS answer that changes between the check and the
-connect (rebinding) cannot reach an address that was not vetted.
+connect (rebinding) cannot reach an address that was not vetted. That check is the one
+that protects; the subscribe-time check (:meth:`NetGuard.check_url`) only refuses early
+what is known to be refused, and accepts a name that does not resolve at that moment.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import logging
 import socket
 import threading
 from collections.abc import Iterable, Iterator
@@ -28,6 +31,8 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 from urllib3.util import connection as urllib3_connection
+
+log = logging.getLogger(__name__)
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -45,6 +50,8 @@ METADATA_ADDRESSES = frozenset(
 CGNAT = ipaddress.ip_network("100.64.0.0/10")
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
 V4_COMPATIBLE = ipaddress.ip_network("::/96")
+# RFC 6761 6.3: "localhost" and every name under it mean loopback; assumed when such a name does not resolve.
+LOCALHOST_ADDRESSES = (ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address("::1"))
 
 
 class TargetRefused(Exception):
@@ -143,7 +150,12 @@ class NetGuard:
         return infos
 
     def check_url(self, url: str) -> None:
-        """Refuse a target URL whose scheme is not http(s) or whose host resolves to a refused address."""
+        """The subscribe-time check: refuse a target URL whose scheme is not http(s) or whose host is,
+        or resolves to, a refused address; a ``localhost`` name counts as loopback even unresolved.
+
+        Any other host name that does not resolve now is accepted: a passing DNS failure must not
+        break a Zap's or a workflow's activation, and every connection is checked again (``resolve``).
+        """
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https"):
             raise TargetRefused("the target URL must use http or https")
@@ -156,7 +168,15 @@ class NetGuard:
         try:
             self.resolve(host, port or (443 if parts.scheme == "https" else 80))
         except socket.gaierror as exc:
-            raise TargetRefused(f"the target host {host} does not resolve: {exc.strerror}") from exc
+            name = host.rstrip(".").lower()
+            if name == "localhost" or name.endswith(".localhost"):
+                for address in LOCALHOST_ADDRESSES:
+                    reason = self.refusal(address)
+                    if reason is not None:
+                        raise TargetRefused(f"{host} is a localhost name: {reason}") from None
+            log.info(
+                "target host %s does not resolve now (%s): accepted, checked again at connect time", host, exc.strerror
+            )
 
 
 _tracked = threading.local()

@@ -1,9 +1,12 @@
 """The delivery worker: claims due deliveries in batches, sends them on a thread pool and
 records every attempt.
 
-One loop thread owns the database work (claiming, recording, purging) and batches it;
-the pool threads only sign and POST. Any number of workers may run against PostgreSQL;
+One loop thread owns the database work (claiming, recording, releasing, purging) and batches
+it; the pool threads only sign and POST. Any number of workers may run against PostgreSQL;
 on SQLite, run one worker process (its thread pool gives the concurrency).
+
+Stopping is graceful: no new claims, attempts already on the wire finish (each bounded by the
+attempt timeout) and are recorded, claimed jobs not yet started are released unsent.
 """
 
 from __future__ import annotations
@@ -16,9 +19,10 @@ import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from connector.config import Settings
+from connector.config import LEASE_MARGIN_SECONDS, Settings
 from connector.delivery.netguard import NetGuard
 from connector.delivery.policy import Outcome, RetryPolicy
 from connector.delivery.sender import Sender
@@ -32,8 +36,17 @@ log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.5
 PURGE_EVERY_SECONDS = 300.0
-LEASE_MARGIN_SECONDS = 1.0
 _WAKE = object()
+
+
+@dataclass(frozen=True)
+class _HandBack:
+    """A claimed job the pool did not attempt (stopping, or too late to finish inside its lease)."""
+
+    job: delivery_queue.Job
+
+
+_Result = delivery_queue.AttemptOutcome | _HandBack
 
 
 def new_worker_id() -> str:
@@ -59,7 +72,7 @@ class Worker:
         self.purge_every_seconds = purge_every_seconds
         self.threads = settings.worker_threads
         # Jobs claimed ahead, so the pool never idles between batches; a job that waits too long
-        # for a thread is given back unsent (see _attempt), so this cannot outlive a lease.
+        # for a thread is handed back unsent (see _attempt), so this cannot outlive a lease.
         self.capacity = 4 * self.threads
         self.policy = RetryPolicy(settings.retry_schedule, settings.retry_scale)
         self.sender = Sender(
@@ -83,26 +96,28 @@ class Worker:
         self._thread.start()
         return self._thread
 
-    def stop(self, timeout: float | None = None) -> None:
-        """Stop claiming, finish and record the attempts in flight, then return."""
+    def request_stop(self) -> None:
+        """Ask ``run()`` to stop (see the module notes); returns at once, safe in a signal handler."""
         self._stopping.set()
         self.wake()
-        if self._thread is not None:
-            self._thread.join(timeout)
+
+    def stop(self, timeout: float | None = None) -> bool:
+        """Stop as ``request_stop`` does and wait up to *timeout* for the loop thread of ``start()``.
+
+        ``False`` when it is still running: an attempt or its recording outlasted *timeout*.
+        """
+        self.request_stop()
+        if self._thread is None:
+            return True
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
 
     # -- the loop -------------------------------------------------------------------------------
 
     def run(self) -> None:
         log.info("delivery worker %s started with %d threads", self.worker_id, self.threads)
-        if self.settings.lease_seconds < 2 * self.settings.timeout + LEASE_MARGIN_SECONDS:
-            log.warning(
-                "the lease (%ss) is shorter than twice the attempt timeout (%ss): claimed deliveries may be "
-                "given back unsent while they wait for a thread",
-                self.settings.lease_seconds,
-                self.settings.timeout,
-            )
         in_flight = 0
-        done: list[delivery_queue.AttemptOutcome | None] = []
+        done: list[_Result] = []
         next_purge = time.monotonic()
         with ThreadPoolExecutor(self.threads, thread_name_prefix="delivery") as pool:
             while True:
@@ -110,7 +125,11 @@ class Worker:
                 in_flight -= len(done)
                 free = self.capacity - in_flight
                 limit = free if not stopping and (free >= self.threads or in_flight == 0) else 0
-                jobs = self._exchange([o for o in done if o is not None], limit)
+                jobs = self._exchange(
+                    [o for o in done if not isinstance(o, _HandBack)],
+                    [o.job.delivery_id for o in done if isinstance(o, _HandBack)],
+                    limit,
+                )
                 for job in jobs:
                     pool.submit(self._attempt, job)
                 in_flight += len(jobs)
@@ -123,10 +142,10 @@ class Worker:
         self.sender.close()
         log.info("delivery worker %s stopped", self.worker_id)
 
-    def _collect(self, timeout: float) -> list[delivery_queue.AttemptOutcome | None]:
-        """Finished attempts (None for a job given back unsent): waits up to *timeout* for the first
-        (or a wake-up), then takes the rest."""
-        done: list[delivery_queue.AttemptOutcome | None] = []
+    def _collect(self, timeout: float) -> list[_Result]:
+        """Finished attempts and handed-back jobs: waits up to *timeout* for the first (or a
+        wake-up), then takes the rest."""
+        done: list[_Result] = []
         try:
             item = self._results.get(timeout=timeout)
             while True:
@@ -137,13 +156,17 @@ class Worker:
             pass
         return done
 
-    def _exchange(self, outcomes: list[delivery_queue.AttemptOutcome], limit: int) -> list[delivery_queue.Job]:
-        """Record *outcomes* and claim up to *limit* new jobs, in one transaction."""
-        if not outcomes and limit <= 0:
+    def _exchange(
+        self, outcomes: list[delivery_queue.AttemptOutcome], handed_back: list[str], limit: int
+    ) -> list[delivery_queue.Job]:
+        """Record *outcomes*, release *handed_back* and claim up to *limit* new jobs, in one transaction."""
+        if not outcomes and not handed_back and limit <= 0:
             return []
         for attempt in range(5):
             try:
                 with self.db.session() as session:
+                    if handed_back:
+                        delivery_queue.release(session, self.worker_id, handed_back)
                     if outcomes:
                         delivery_queue.record_attempts(
                             session,
@@ -155,9 +178,14 @@ class Worker:
                         return []
                     return delivery_queue.claim(session, self.worker_id, limit, self.settings.lease_seconds)
             except Exception:
-                # A database hiccup must not kill the worker. Attempts that stay unrecorded are
-                # made again once their lease expires: at least once, never lost.
-                log.exception("recording %d attempts / claiming failed (try %d)", len(outcomes), attempt + 1)
+                # A database hiccup must not kill the worker. Attempts that stay unrecorded (and
+                # jobs not released) are due again once their lease expires: at least once, never lost.
+                log.exception(
+                    "recording %d attempts / releasing %d / claiming failed (try %d)",
+                    len(outcomes),
+                    len(handed_back),
+                    attempt + 1,
+                )
                 time.sleep(min(2**attempt * 0.2, 3))
         return []
 
@@ -175,10 +203,10 @@ class Worker:
 
     def _attempt(self, job: delivery_queue.Job) -> None:
         remaining = (job.lease_expires_at - utcnow()).total_seconds()
-        if remaining < self.settings.timeout + LEASE_MARGIN_SECONDS:
-            # Claimed too long ago to finish inside the lease: sending now could overlap with the
-            # worker that takes it over. Give it back unsent; it is due again when the lease ends.
-            self._results.put(None)
+        if self._stopping.is_set() or remaining < self.settings.timeout + LEASE_MARGIN_SECONDS:
+            # Stopping, or claimed too long ago to finish inside the lease (sending now could
+            # overlap with a worker that takes it over): hand it back unsent, due again at once.
+            self._results.put(_HandBack(job))
             return
         try:
             self._results.put(self.attempt(job))

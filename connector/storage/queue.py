@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, exists, func, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -26,6 +26,10 @@ SUCCEEDED = "succeeded"
 FAILED = "failed"
 CANCELLED = "cancelled"
 DELIVERY_STATUSES = (PENDING, SUCCEEDED, FAILED, CANCELLED)
+
+# Writing an event needs only Core statements, so it runs on an ORM session or, on the ingest
+# path where the session's bookkeeping is a measurable share of the request, a plain connection.
+Executor = Session | Connection
 
 
 @dataclass(frozen=True)
@@ -93,7 +97,7 @@ _INGEST_SOURCE = select(IngestToken.tenant_id, IngestToken.source).where(
 
 
 def store_event(
-    session: Session,
+    session: Executor,
     *,
     tenant_id: int,
     event_type: str,
@@ -166,31 +170,32 @@ def store_event(
     return StoredEvent(event, len(targets), True)
 
 
-def matching_subscription_ids(session: Session, tenant_id: int, keys: Sequence[str]) -> list[str]:
-    """Ids of the tenant's active subscriptions to any of *keys* (the event type, its group, its family).
+def matching_subscription_ids(session: Executor, tenant_id: int, keys: Sequence[str]) -> list[str]:
+    """Ids of the tenant's active subscriptions to any of *keys* (the event type, its group, its family),
+    each once, oldest first.
 
-    The same match as ``subscriptions.active_subscriptions_for``, reading ids only: this runs
-    inside every ingest transaction.
+    The one subscription match of the project. It reads ids only, through the ``(tenant_id,
+    event_type)`` index of ``subscription_events``: it runs inside every ingest transaction.
     """
     if not keys:
         return []
     return list(session.scalars(_MATCHING, {"tenant_id": tenant_id, "keys": list(keys)}))
 
 
-def active_ingest_source(session: Session, token_id: str) -> tuple[int, str] | None:
+def active_ingest_source(session: Executor, token_id: str) -> tuple[int, str] | None:
     """The tenant and source of a live (not revoked) ingest URL, read in the ingest transaction."""
     row = session.execute(_INGEST_SOURCE, {"token_id": token_id}).first()
     return (row.tenant_id, row.source) if row is not None else None
 
 
-def find_client_event(session: Session, tenant_id: int, client_event_id: str) -> StoredEvent | None:
-    event = session.scalar(
-        select(Event).where(Event.tenant_id == tenant_id, Event.client_event_id == client_event_id)
-    )
-    if event is None:
+def find_client_event(session: Executor, tenant_id: int, client_event_id: str) -> StoredEvent | None:
+    row = session.execute(
+        select(Event.__table__).where(Event.tenant_id == tenant_id, Event.client_event_id == client_event_id)
+    ).first()
+    if row is None:
         return None
-    count = session.scalar(select(func.count()).select_from(Delivery).where(Delivery.event_id == event.id))
-    return StoredEvent(event, int(count or 0), False)
+    count = session.scalar(select(func.count()).select_from(Delivery).where(Delivery.event_id == row.id))
+    return StoredEvent(Event(**row._mapping), int(count or 0), False)
 
 
 # --- claiming and recording -----------------------------------------------------------------
@@ -271,6 +276,22 @@ def claim(session: Session, worker_id: str, limit: int, lease_seconds: float, no
     if inactive:
         _finish(session, Delivery.id.in_(inactive), CANCELLED, now, "the subscription is disabled")
     return jobs
+
+
+def release(session: Session, worker_id: str, delivery_ids: Sequence[str], now: datetime | None = None) -> int:
+    """Give back deliveries *worker_id* claimed but did not attempt: due again at once, for any worker.
+
+    Only leases the worker still holds are cleared; the attempt count stays as it was.
+    """
+    if not delivery_ids:
+        return 0
+    result = session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_(list(delivery_ids)), Delivery.lease_owner == worker_id, Delivery.status == PENDING)
+        .values(lease_owner=None, lease_expires_at=None, updated_at=now or utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def record_attempts(

@@ -180,21 +180,3 @@ def valid_secrets(subscription: Subscription, now: datetime | None = None) -> li
     if subscription.previous_secret and expires is not None and expires > now:
         secrets.append(subscription.previous_secret)
     return secrets
-
-
-def active_subscriptions_for(session: Session, tenant_id: int, keys: Sequence[str]) -> list[Subscription]:
-    """Active subscriptions of *tenant_id* to any of *keys* (an event type, its group, its family).
-
-    Uses the ``(tenant_id, event_type)`` index of ``subscription_events``; each subscription once.
-    """
-    if not keys:
-        return []
-    matching = select(SubscriptionEvent.subscription_id).where(
-        SubscriptionEvent.tenant_id == tenant_id, SubscriptionEvent.event_type.in_(list(keys))
-    )
-    query = (
-        select(Subscription)
-        .where(Subscription.id.in_(matching), Subscription.status == ACTIVE)
-        .order_by(Subscription.created_at, Subscription.id)
-    )
-    return list(session.scalars(query).all())

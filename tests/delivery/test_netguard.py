@@ -89,7 +89,6 @@ def test_bad_network_is_named() -> None:
         ("http://localhost/hook", "loopback"),
         ("http://169.254.169.254/latest/meta-data/", "metadata"),
         ("http://0.0.0.0/", "unspecified"),
-        ("http://host.invalid/", "does not resolve"),
         ("http://example.com:99999/", "invalid port"),
     ],
 )
@@ -102,8 +101,9 @@ def test_check_url_allows_operator_network() -> None:
     NetGuard(["127.0.0.0/8", "::1/128"]).check_url("http://localhost:8080/hook")
 
 
-def _fake_dns(monkeypatch: pytest.MonkeyPatch, name: str, answers: list[list[str]]) -> list[str]:
-    """Answer *name* with each list of *answers* in turn (the last one repeats); other names resolve normally."""
+def _fake_dns(monkeypatch: pytest.MonkeyPatch, name: str, answers: list[list[str] | None]) -> list[str]:
+    """Answer *name* with each list of *answers* in turn (the last one repeats; ``None`` is a temporary
+    DNS failure); other names resolve normally."""
     real = socket.getaddrinfo
     calls: list[str] = []
 
@@ -112,6 +112,8 @@ def _fake_dns(monkeypatch: pytest.MonkeyPatch, name: str, answers: list[list[str
             return real(host, port, *args, **kwargs)
         calls.append(host)
         addresses = answers[min(len(calls), len(answers)) - 1]
+        if addresses is None:
+            raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
         return [
             (socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, int(port or 0)))
             for a in addresses
@@ -119,6 +121,38 @@ def _fake_dns(monkeypatch: pytest.MonkeyPatch, name: str, answers: list[list[str
 
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
     return calls
+
+
+def test_an_unresolvable_host_is_accepted_at_subscribe_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A passing DNS failure must not break a Zap's or a workflow's activation: the connect-time check holds."""
+    calls = _fake_dns(monkeypatch, "flaky.example", [None])
+    NetGuard().check_url("https://flaky.example/hook")
+    assert calls == ["flaky.example"]
+    NetGuard().check_url("http://host.invalid/hook")  # a name that never resolves (RFC 6761)
+
+
+@pytest.mark.parametrize("host", ["localhost", "LocalHost.", "app.localhost"])
+def test_a_localhost_name_is_loopback_even_when_it_does_not_resolve(monkeypatch: pytest.MonkeyPatch, host: str) -> None:
+    _fake_dns(monkeypatch, host, [None])
+    with pytest.raises(TargetRefused, match="localhost name: .*loopback"):
+        NetGuard().check_url(f"http://{host}:8080/hook")
+    with pytest.raises(TargetRefused, match="::1 is a loopback"):
+        NetGuard(["127.0.0.0/8"]).check_url(f"http://{host}:8080/hook")  # it may mean ::1 too
+    NetGuard(["127.0.0.0/8", "::1/128"]).check_url(f"http://{host}:8080/hook")
+
+
+@pytest.mark.parametrize("later", [["127.0.0.1"], None], ids=["loopback", "still-unresolvable"])
+def test_unresolvable_at_subscribe_time_is_still_checked_at_connect(
+    monkeypatch: pytest.MonkeyPatch, receiver: Receiver, later: list[str] | None
+) -> None:
+    calls = _fake_dns(monkeypatch, "late.example", [None, later])
+    guard = NetGuard()
+    url = f"http://late.example:{receiver.port}/hook"
+    guard.check_url(url)
+    result = Sender(guard).post(url, b"{}", {})
+    assert result.status_code is None and result.error
+    assert ("loopback" in result.error) if later else ("name resolution" in result.error), result.error
+    assert receiver.requests == [] and len(calls) == 2
 
 
 def test_dns_rebinding_is_refused_at_connect(monkeypatch: pytest.MonkeyPatch, receiver: Receiver) -> None:

@@ -20,7 +20,7 @@ from connector.storage.subscriptions import create_subscription, rotate_secret, 
 from connector.storage.tenants import get_or_create_tenant
 
 from .conftest import make_settings, wait_until
-from .receiver import Receiver, Reply
+from .receiver import Receiver, Received, Reply
 
 TYPE = "subscribers.update"
 
@@ -261,6 +261,22 @@ def test_expired_lease_is_taken_over_and_the_old_owner_ignored(db: Database, rec
         assert len(list(s.scalars(select(DeliveryAttempt)))) == 1  # but its attempt is in the log
 
 
+def test_release_gives_back_only_the_own_unattempted_claims(db: Database, receiver: Receiver) -> None:
+    tenant, _, _ = subscribe(db, receiver.url)
+    publish(db, tenant)
+    with db.session() as s:
+        (job,) = q.claim(s, "worker-a", 10, lease_seconds=30)
+    with db.session() as s:
+        assert q.release(s, "worker-b", [job.delivery_id]) == 0  # not worker-b's lease
+        assert q.claim(s, "worker-b", 10, lease_seconds=30) == []
+    with db.session() as s:
+        assert q.release(s, "worker-a", [job.delivery_id]) == 1
+    (row,) = deliveries(db)
+    assert (row.status, row.attempt_count, row.lease_owner, row.lease_expires_at) == ("pending", 0, None, None)
+    with db.session() as s:
+        assert [j.delivery_id for j in q.claim(s, "worker-b", 10, lease_seconds=30)] == [job.delivery_id]  # at once
+
+
 def test_manual_retry_and_recover(db: Database, receiver: Receiver, run_worker: Any) -> None:
     tenant, sub_id, _ = subscribe(db, receiver.url)
     receiver.responder = lambda _r: Reply(500)
@@ -310,13 +326,44 @@ def test_queue_stats(db: Database, receiver: Receiver) -> None:
     assert stats.by_status["pending"] == 2 and stats.due == 2 and 29 <= stats.oldest_due_age_seconds < 120
 
 
-def test_job_that_cannot_finish_inside_its_lease_is_given_back_unsent(
+def test_job_that_cannot_finish_inside_its_lease_is_handed_back_unsent(db: Database, receiver: Receiver, run_worker: Any) -> None:
+    """One thread, four jobs claimed at once, each first attempt cut at the timeout: the later jobs
+    wait too long for the thread to finish inside their lease, so they are handed back and claimed
+    again with a fresh lease instead of being sent while the lease runs out (which lets another
+    worker in)."""
+    tenant, _, _ = subscribe(db, receiver.url)
+    events = {publish(db, tenant).event.id for _ in range(4)}
+    lease_left: dict[str, float] = {}
+    seen: set[str] = set()
+
+    def respond(request: Received) -> Reply:
+        event_id = request.headers["webhook-id"]
+        with db.session() as s:
+            (until,) = s.scalars(select(Delivery.lease_expires_at).where(Delivery.event_id == event_id))
+        lease_left.setdefault(event_id, (until - utcnow()).total_seconds())
+        first = event_id not in seen
+        seen.add(event_id)
+        return Reply(delay=3 if first else 0)  # the first attempt of each outlives the 1 s timeout
+
+    receiver.responder = respond
+    run_worker(worker_threads=1, timeout=1, lease_seconds=3)
+    wait_until(lambda: len(deliveries(db, status="succeeded")) == 4, timeout=30)
+    assert set(lease_left) == events
+    assert min(lease_left.values()) >= 1, lease_left  # every attempt started with time for a whole one
+
+
+def test_stop_finishes_the_attempt_in_flight_and_releases_the_claims_not_started(
     db: Database, receiver: Receiver, run_worker: Any
 ) -> None:
     tenant, _, _ = subscribe(db, receiver.url)
-    publish(db, tenant)
-    run_worker(lease_seconds=2, timeout=5)  # an attempt could outlive the lease: never start it
-    time.sleep(0.5)
-    (row,) = deliveries(db)
-    assert receiver.requests == [] and row.status == "pending" and row.attempt_count == 0
-    assert row.lease_owner is not None  # still leased: nobody else may take it before the lease ends
+    first, second = (publish(db, tenant).event.id for _ in range(2))
+    receiver.responder = lambda _r: Reply(delay=0.5)
+    worker = run_worker(worker_threads=1)  # both claimed at once; the second waits for the thread
+    receiver.wait_for(1, timeout=10)
+    assert worker.stop(10) is True
+    assert [r.headers["webhook-id"] for r in receiver.requests] == [first]
+    (sent,) = deliveries(db, event_id=first)
+    (unsent,) = deliveries(db, event_id=second)
+    assert (sent.status, sent.attempt_count, sent.lease_owner) == ("succeeded", 1, None)
+    assert (unsent.status, unsent.attempt_count, unsent.lease_owner, unsent.lease_expires_at) == ("pending", 0, None, None)
+

@@ -96,3 +96,28 @@ def test_in_memory_sqlite_gets_a_fresh_secret() -> None:
     first = Settings.load(environ={}, database_url="sqlite://")
     second = Settings.load(environ={}, database_url="sqlite:///:memory:")
     assert first.secret_key and second.secret_key and first.secret_key != second.secret_key
+
+
+@pytest.mark.parametrize(
+    ("env", "overrides"),
+    [
+        ({"BILLRUN_CONNECTOR_LEASE_SECONDS": "30"}, {}),  # the default timeout 15 s needs 31 s
+        ({"BILLRUN_CONNECTOR_TIMEOUT": "30"}, {}),  # the default lease 60 s is too short for it
+        ({}, {"lease_seconds": 4, "timeout": 2}),
+    ],
+)
+def test_a_lease_too_short_for_a_delivery_is_refused_naming_both_variables(
+    tmp_path: Path, env: dict[str, str], overrides: dict[str, float]
+) -> None:
+    environ = {"BILLRUN_CONNECTOR_DATABASE_URL": f"sqlite:///{tmp_path}/x.db", **env}
+    with pytest.raises(ConfigError, match="BILLRUN_CONNECTOR_LEASE_SECONDS .* BILLRUN_CONNECTOR_TIMEOUT") as error:
+        Settings.load(environ=environ, resolve_secret=False, **overrides)
+    assert "at least 2 x TIMEOUT + 1" in str(error.value)
+
+
+def test_the_shortest_lease_a_delivery_fits_in_is_accepted(tmp_path: Path) -> None:
+    environ = {"BILLRUN_CONNECTOR_DATABASE_URL": f"sqlite:///{tmp_path}/x.db"}
+    settings = Settings.load(environ=environ, resolve_secret=False, lease_seconds=31, timeout=15)
+    assert settings.lease_seconds == 31
+    with pytest.raises(ConfigError, match="LEASE_SECONDS"):
+        settings.replace(timeout=15.5)

@@ -108,6 +108,22 @@ def test_subscribe_validation_errors(client: Any, key: Key, body: dict[str, Any]
     assert needle in error["message"]
 
 
+@pytest.mark.parametrize(
+    ("url", "status"),
+    [
+        ("http://hooks.invalid/zap", 201),  # does not resolve now: accepted, checked at every connection
+        ("http://localhost.:9/hook", 201),  # loopback, allowed in the test settings
+        ("http://100.64.0.1/hook", 422),  # an address literal in a refused range
+        ("http://[fd00:ec2::254]/latest", 422),
+    ],
+)
+def test_subscribe_time_ssrf_check(client: Any, key: Key, url: str, status: int) -> None:
+    response = post(client, key, {"target_url": url, "event": "subscribers.update"})
+    assert response.status_code == status, response.json
+    if status == 422:
+        assert "refused" in response.json["error"]["fields"]["target_url"][0]
+
+
 def test_subscribe_rejects_non_object_and_broken_json(client: Any, key: Key) -> None:
     response = post(client, key, ["subscribers.update"])
     assert response.status_code == 422

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from connector.catalog import get_catalog
-from connector.storage import Database, ingest_tokens, normalize_url, subscriptions, tenants, upgrade
+from connector.storage import Database, ingest_tokens, normalize_url, queue, subscriptions, tenants, upgrade
 from connector.storage.migrate import current_revision, head_revision
 from connector.storage.models import Base
 
@@ -69,23 +70,28 @@ def test_matching_uses_keys_tenant_and_status(db: Database) -> None:
         subscriptions.update_subscription(off, status="disabled")
         ids = (exact.id, group.id, acme.id)
     with db.session() as session:
-        found = subscriptions.active_subscriptions_for(
-            session, ids[2], ["subscribers.update", "subscribers.trackchanges"]
-        )
-        assert [row.id for row in found] == [ids[0], ids[1]]  # once each, oldest first, no other tenant, no disabled
-        assert subscriptions.active_subscriptions_for(session, ids[2], []) == []
+        found = queue.matching_subscription_ids(session, ids[2], ["subscribers.update", "subscribers.trackchanges"])
+        assert found == [ids[0], ids[1]]  # once each, oldest first, no other tenant, no disabled
+        assert queue.matching_subscription_ids(session, ids[2], []) == []
 
 
 def test_matching_query_uses_the_tenant_event_index(tmp_path: object) -> None:
+    """The plan of the very statement the matching function runs (captured as it runs)."""
     database = Database(f"sqlite:///{tmp_path}/plan.db")
     upgrade(database)
+    statements: list[tuple[str, Any]] = []
+
+    def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
+        if "subscription_events" in statement:
+            statements.append((statement, parameters))
+
+    event.listen(database.engine, "before_cursor_execute", capture)
+    with database.session() as session:
+        assert queue.matching_subscription_ids(session, 1, ["a.b", "a.trackchanges"]) == []
+    event.remove(database.engine, "before_cursor_execute", capture)
+    (statement, parameters), = statements
     with database.engine.connect() as connection:
-        plan = connection.execute(
-            text(
-                "EXPLAIN QUERY PLAN SELECT subscription_id FROM subscription_events "
-                "WHERE tenant_id = 1 AND event_type IN ('a.b', 'a.trackchanges')"
-            )
-        ).all()
+        plan = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
     assert "ix_subscription_events_tenant_id_event_type" in " ".join(str(row) for row in plan)
     database.dispose()
 
@@ -138,8 +144,8 @@ def test_catalog_keys_find_groups_and_families(db: Database, event_type: str, ex
             for name, kind in subscribed.items()
         }
         keys = get_catalog().subscription_keys(event_type)
-        found = subscriptions.active_subscriptions_for(session, tenant.id, keys)
-    assert {names[row.id] for row in found} == expected
+        found = queue.matching_subscription_ids(session, tenant.id, keys)
+    assert {names[subscription_id] for subscription_id in found} == expected
 
 
 def test_ingest_tokens_can_be_revoked(db: Database) -> None:
