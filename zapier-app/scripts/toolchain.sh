@@ -2,17 +2,13 @@
 # Toolchain for the Zapier app: Node 22 and the Zapier Platform CLI, both cached outside the
 # repository under $BILLRUN_CONNECTOR_CACHE and keyed by version. Source this file, then call
 # `zapier_toolchain` once: it puts Node 22 and the `zapier-platform` binary on PATH, installing
-# whatever is missing (idempotent; a missing cache only costs time). The caller's shell options
-# are left as they were, so sourcing it in an interactive shell is safe.
+# whatever is missing (idempotent; a missing cache only costs time).
 
 ZAPIER_CLI_VERSION="19.1.0"
 
 _zapier_app_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-_zapier_saved_opts="$(set +o)"
 # shellcheck source=../../scripts/toolchain.sh
 source "$_zapier_app_dir/../scripts/toolchain.sh"
-eval "$_zapier_saved_opts"
-unset _zapier_saved_opts
 
 # Print the folder holding the `zapier-platform` binary, installing the CLI when absent.
 zapier_cli_bin() {
