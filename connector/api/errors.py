@@ -10,7 +10,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, current_app, jsonify
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 log = logging.getLogger(__name__)
@@ -93,12 +93,21 @@ def _validation_fields(exc: HTTPException) -> dict[str, list[str]]:
     return fields
 
 
+def _too_large_message() -> str:
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if not limit:
+        return "the request body is too large"
+    return f"the request body is larger than the limit of {limit} bytes (BILLRUN_CONNECTOR_MAX_BODY_BYTES)"
+
+
 def handle_http_exception(exc: HTTPException) -> Response:
     status = exc.code or 500
     fields = _validation_fields(exc)
     if fields:
         summary = "; ".join(f"{name}: {' '.join(errors)}" for name, errors in sorted(fields.items()))
         message = f"Invalid request: {summary}"
+    elif status == 413:
+        message = _too_large_message()
     else:
         message = exc.description or exc.name
     headers = dict((getattr(exc, "data", None) or {}).get("headers") or {})

@@ -89,6 +89,7 @@ def test_oversized_body_is_413_json(db_url: str) -> None:
         )
         assert response.status_code == 413
         assert response.json["error"]["code"] == "payload_too_large"
+        assert "limit of 1000 bytes" in response.json["error"]["message"]
     finally:
         app.extensions["billrun_connector.database"].dispose()
 
