@@ -11,13 +11,21 @@ import re
 import secrets
 import string
 
-_ALPHABET = string.ascii_letters + string.digits
+_ALPHABET = (string.ascii_letters + string.digits).encode("ascii")
 _RANDOM_LENGTH = 22  # 22 base-62 characters carry about 131 bits
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_]{1,64}$")
+# Random bytes map to characters by their value modulo 62. Bytes from 248 (4 x 62) up are dropped,
+# so that every character stays equally likely (no modulo bias).
+_TO_ALPHABET = bytes(_ALPHABET[value % len(_ALPHABET)] for value in range(256))
+_DROPPED = bytes(range(256 - 256 % len(_ALPHABET), 256))
 
 
 def _token(length: int = _RANDOM_LENGTH) -> str:
-    return "".join(secrets.choice(_ALPHABET) for _ in range(length))
+    """*length* characters of ``[A-Za-z0-9]``, uniformly drawn: one random read and a table lookup."""
+    token = b""
+    while len(token) < length:
+        token += secrets.token_bytes(length + 4).translate(_TO_ALPHABET, _DROPPED)
+    return token[:length].decode("ascii")
 
 
 def new_id(prefix: str) -> str:

@@ -25,9 +25,8 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
-import requests
-from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3 import PoolManager
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 from urllib3.util import connection as urllib3_connection
@@ -233,26 +232,22 @@ class _GuardedConnectionMixin:
         raise NewConnectionError(conn, f"Failed to establish a new connection: {last_error}")
 
 
-def guarded_adapter(guard: NetGuard, pool_maxsize: int = 10) -> HTTPAdapter:
-    """A requests transport adapter whose every connection goes through *guard*."""
+def _guarded_pool_classes(guard: NetGuard) -> dict[str, type[HTTPConnectionPool]]:
+    """urllib3 connection pool classes (by scheme) whose every connection goes through *guard*."""
     http_conn = type("GuardedHTTPConnection", (_GuardedConnectionMixin, HTTPConnection), {"guard": guard})
     https_conn = type("GuardedHTTPSConnection", (_GuardedConnectionMixin, HTTPSConnection), {"guard": guard})
-    http_pool = type("GuardedHTTPConnectionPool", (HTTPConnectionPool,), {"ConnectionCls": http_conn})
-    https_pool = type("GuardedHTTPSConnectionPool", (HTTPSConnectionPool,), {"ConnectionCls": https_conn})
-
-    class GuardedAdapter(HTTPAdapter):
-        def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-            super().init_poolmanager(*args, **kwargs)
-            self.poolmanager.pool_classes_by_scheme = {"http": http_pool, "https": https_pool}
-
-    return GuardedAdapter(pool_connections=pool_maxsize, pool_maxsize=pool_maxsize, max_retries=0)
+    return {
+        "http": type("GuardedHTTPConnectionPool", (HTTPConnectionPool,), {"ConnectionCls": http_conn}),
+        "https": type("GuardedHTTPSConnectionPool", (HTTPSConnectionPool,), {"ConnectionCls": https_conn}),
+    }
 
 
-def guarded_session(guard: NetGuard, pool_maxsize: int = 10) -> requests.Session:
-    """A session that only reaches addresses the guard allows, ignoring proxy variables."""
-    session = requests.Session()
-    session.trust_env = False  # a proxy from the environment would bypass the guard
-    adapter = guarded_adapter(guard, pool_maxsize)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    return session
+def guarded_pool_manager(guard: NetGuard, pool_maxsize: int = 10, **kwargs: Any) -> PoolManager:
+    """A urllib3 pool manager whose every connection goes through *guard*; it reads no proxy settings.
+
+    A connection stays open between requests (keep-alive): it was checked when it connected,
+    and it stays connected to that checked address.
+    """
+    manager = PoolManager(maxsize=pool_maxsize, **kwargs)
+    manager.pool_classes_by_scheme = _guarded_pool_classes(guard)  # type: ignore[assignment]
+    return manager

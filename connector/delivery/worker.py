@@ -2,7 +2,9 @@
 records every attempt.
 
 One loop thread owns the database work (claiming, recording, releasing, purging) and batches
-it; the pool threads only sign and POST. Any number of workers may run against PostgreSQL;
+it: one transaction records the attempts that finished and claims their successors once half
+the claimed-ahead jobs are done, or records them at the latest RECORD_DELAY after the first came
+back. The pool threads only sign and POST. Any number of workers may run against PostgreSQL;
 on SQLite, run one worker process (its thread pool gives the concurrency).
 
 Stopping is graceful: no new claims, attempts already on the wire finish (each bounded by the
@@ -11,6 +13,7 @@ attempt timeout) and are recorded, claimed jobs not yet started are released uns
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import queue
@@ -36,6 +39,9 @@ log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.5
 PURGE_EVERY_SECONDS = 300.0
+# Finished attempts are recorded together: at the next claim, or at the latest this long after
+# the first of them came back (their leases are still held meanwhile).
+RECORD_DELAY = 0.05
 _WAKE = object()
 
 
@@ -47,6 +53,12 @@ class _HandBack:
 
 
 _Result = delivery_queue.AttemptOutcome | _HandBack
+
+
+@functools.lru_cache(maxsize=1024)
+def _signer(keys: tuple[str, ...]) -> Signer:
+    """One signer per set of secrets, so a subscription's keys are decoded once, not per attempt."""
+    return Signer(keys)
 
 
 def new_worker_id() -> str:
@@ -74,6 +86,9 @@ class Worker:
         # Jobs claimed ahead, so the pool never idles between batches; a job that waits too long
         # for a thread is handed back unsent (see _attempt), so this cannot outlive a lease.
         self.capacity = 4 * self.threads
+        # Claim again once this many slots are free: one transaction records the finished
+        # attempts and claims their successors, while the pool still has work queued.
+        self.refill_at = self.capacity // 2
         self.policy = RetryPolicy(settings.retry_schedule, settings.retry_scale)
         self.sender = Sender(
             NetGuard(settings.allowed_networks),
@@ -117,66 +132,88 @@ class Worker:
     def run(self) -> None:
         log.info("delivery worker %s started with %d threads", self.worker_id, self.threads)
         in_flight = 0
-        done: list[_Result] = []
+        outcomes: list[delivery_queue.AttemptOutcome] = []
+        handed_back: list[str] = []
+        first_outcome_at = 0.0  # when the oldest outcome in *outcomes* came back
+        claim_after = 0.0  # the queue had no more due work: ask again at this time (or when woken)
         next_purge = time.monotonic()
         with ThreadPoolExecutor(self.threads, thread_name_prefix="delivery") as pool:
             while True:
                 stopping = self._stopping.is_set()
-                in_flight -= len(done)
+                now = time.monotonic()
                 free = self.capacity - in_flight
-                limit = free if not stopping and (free >= self.threads or in_flight == 0) else 0
-                jobs = self._exchange(
-                    [o for o in done if not isinstance(o, _HandBack)],
-                    [o.job.delivery_id for o in done if isinstance(o, _HandBack)],
-                    limit,
-                )
-                for job in jobs:
-                    pool.submit(self._attempt, job)
-                in_flight += len(jobs)
+                limit = 0
+                if not stopping and now >= claim_after and (free >= self.refill_at or in_flight == 0):
+                    limit = free
+                if limit or handed_back or (outcomes and (stopping or now - first_outcome_at >= RECORD_DELAY)):
+                    jobs = self._exchange(outcomes, handed_back, limit)
+                    outcomes, handed_back = [], []
+                    for job in jobs:
+                        pool.submit(self._attempt, job)
+                    in_flight += len(jobs)
+                    if len(jobs) < limit:
+                        claim_after = now + self.poll_seconds
                 if stopping and in_flight == 0:
                     break
-                if not stopping and time.monotonic() >= next_purge:
+                if not stopping and now >= next_purge:
                     self._purge()
                     next_purge = time.monotonic() + self.purge_every_seconds
-                done = self._collect(self.poll_seconds)
+                wait = claim_after - now if in_flight == 0 else self.poll_seconds
+                if outcomes:
+                    wait = min(wait, first_outcome_at + RECORD_DELAY - now)
+                done, woken = self._collect(max(wait, 0.0))
+                if woken:
+                    claim_after = 0.0
+                if done and not outcomes:
+                    first_outcome_at = time.monotonic()
+                in_flight -= len(done)
+                for result in done:
+                    if isinstance(result, _HandBack):
+                        handed_back.append(result.job.delivery_id)
+                    else:
+                        outcomes.append(result)
         self.sender.close()
         log.info("delivery worker %s stopped", self.worker_id)
 
-    def _collect(self, timeout: float) -> list[_Result]:
-        """Finished attempts and handed-back jobs: waits up to *timeout* for the first (or a
-        wake-up), then takes the rest."""
+    def _collect(self, timeout: float) -> tuple[list[_Result], bool]:
+        """Finished attempts and handed-back jobs, and whether ``wake()`` was called: waits up to
+        *timeout* for the first (or a wake-up), then takes the rest."""
         done: list[_Result] = []
+        woken = False
         try:
             item = self._results.get(timeout=timeout)
             while True:
-                if item is not _WAKE:
+                if item is _WAKE:
+                    woken = True
+                else:
                     done.append(item)  # type: ignore[arg-type]
                 item = self._results.get_nowait()
         except queue.Empty:
             pass
-        return done
+        return done, woken
 
     def _exchange(
         self, outcomes: list[delivery_queue.AttemptOutcome], handed_back: list[str], limit: int
     ) -> list[delivery_queue.Job]:
-        """Record *outcomes*, release *handed_back* and claim up to *limit* new jobs, in one transaction."""
-        if not outcomes and not handed_back and limit <= 0:
-            return []
+        """Record *outcomes*, release *handed_back* and claim up to *limit* new jobs, in one transaction.
+
+        The statements are Core statements: they run on a plain connection, without an ORM session.
+        """
         for attempt in range(5):
             try:
-                with self.db.session() as session:
+                with self.db.engine.begin() as connection:
                     if handed_back:
-                        delivery_queue.release(session, self.worker_id, handed_back)
+                        delivery_queue.release(connection, self.worker_id, handed_back)
                     if outcomes:
                         delivery_queue.record_attempts(
-                            session,
+                            connection,
                             self.worker_id,
                             outcomes,
                             disable_after_failing_seconds=self.settings.disable_after_failing_seconds,
                         )
                     if limit <= 0:
                         return []
-                    return delivery_queue.claim(session, self.worker_id, limit, self.settings.lease_seconds)
+                    return delivery_queue.claim(connection, self.worker_id, limit, self.settings.lease_seconds)
             except Exception:
                 # A database hiccup must not kill the worker. Attempts that stay unrecorded (and
                 # jobs not released) are due again once their lease expires: at least once, never lost.
@@ -218,7 +255,7 @@ class Worker:
         """Sign and POST one delivery; returns what should be recorded."""
         body = envelope_body(job.envelope)
         started_at = utcnow()
-        headers = Signer(job.secrets).headers(job.event_id, int(started_at.timestamp()), body)
+        headers = _signer(job.secrets).headers(job.event_id, int(started_at.timestamp()), body)
         result = self.sender.post(job.target_url, body, headers)
         ATTEMPT_SECONDS.observe(result.duration_ms / 1000)
         return self._outcome(

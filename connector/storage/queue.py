@@ -200,59 +200,113 @@ def find_client_event(session: Executor, tenant_id: int, client_event_id: str) -
 
 # --- claiming and recording -----------------------------------------------------------------
 
+# Statements of the worker's path, built once and run as Core statements on the tables: the
+# worker runs them several times a second, and the ORM's per-statement work (entity
+# compilation, bulk-update bookkeeping) would cost more than the statements themselves.
+_D = Delivery.__table__
+_S = Subscription.__table__
+_E = Event.__table__
 
-# Statements of the claim path, built once: the worker runs them several times a second.
-_DUE = (
-    select(Delivery.id)
+# Lease the due deliveries and return their ids in one statement. On PostgreSQL the inner
+# SELECT skips rows other workers are leasing right now; SQLite serialises writers anyway.
+_LEASE_DUE = (
+    update(_D)
     .where(
-        Delivery.status == PENDING,
-        Delivery.next_attempt_at <= bindparam("now"),
-        or_(Delivery.lease_expires_at.is_(None), Delivery.lease_expires_at < bindparam("now")),
+        _D.c.id.in_(
+            select(_D.c.id)
+            .where(
+                _D.c.status == PENDING,
+                _D.c.next_attempt_at <= bindparam("now"),
+                or_(_D.c.lease_expires_at.is_(None), _D.c.lease_expires_at < bindparam("now")),
+            )
+            .order_by(_D.c.next_attempt_at)
+            .limit(bindparam("limit"))
+            .with_for_update(skip_locked=True)
+        )
     )
-    .order_by(Delivery.next_attempt_at)
-    .limit(bindparam("limit"))
-    .with_for_update(skip_locked=True)
-)
-_LEASE = (
-    update(Delivery)
-    .where(Delivery.id.in_(bindparam("ids", expanding=True)))
     .values(lease_owner=bindparam("owner"), lease_expires_at=bindparam("until"))
-    .execution_options(synchronize_session=False)
+    .returning(_D.c.id)
 )
 _JOB_ROWS = (
     select(
-        Delivery.id,
-        Delivery.attempt_count,
-        Event.id.label("event_id"),
-        Event.type,
-        Event.timestamp,
-        Event.data,
-        Subscription.id.label("subscription_id"),
-        Subscription.status,
-        Subscription.target_url,
-        Subscription.secret,
-        Subscription.previous_secret,
-        Subscription.previous_secret_expires_at,
+        _D.c.id,
+        _D.c.attempt_count,
+        _E.c.id.label("event_id"),
+        _E.c.type,
+        _E.c.timestamp,
+        _E.c.data,
+        _S.c.id.label("subscription_id"),
+        _S.c.status,
+        _S.c.target_url,
+        _S.c.secret,
+        _S.c.previous_secret,
+        _S.c.previous_secret_expires_at,
     )
-    .join(Event, Event.id == Delivery.event_id)
-    .join(Subscription, Subscription.id == Delivery.subscription_id)
-    .where(Delivery.id.in_(bindparam("ids", expanding=True)))
-    .order_by(Delivery.next_attempt_at)
+    .join(_E, _E.c.id == _D.c.event_id)
+    .join(_S, _S.c.id == _D.c.subscription_id)
+    .where(_D.c.id.in_(bindparam("ids", expanding=True)))
+    .order_by(_D.c.next_attempt_at)
+)
+_RELEASE = (
+    update(_D)
+    .where(
+        _D.c.id.in_(bindparam("ids", expanding=True)),
+        _D.c.lease_owner == bindparam("owner"),
+        _D.c.status == PENDING,
+    )
+    .values(lease_owner=None, lease_expires_at=None, updated_at=bindparam("now"))
+)
+_INSERT_ATTEMPTS = DeliveryAttempt.__table__.insert()
+# Move attempted deliveries on, only where the worker still holds the lease; returns those ids.
+_OWNED_ATTEMPTED = and_(_D.c.id.in_(bindparam("ids", expanding=True)), _D.c.lease_owner == bindparam("owner"))
+_ATTEMPTED = {
+    "attempt_count": _D.c.attempt_count + 1,
+    "last_status_code": bindparam("code"),
+    "last_error": bindparam("error_text"),
+    "lease_owner": None,
+    "lease_expires_at": None,
+    "updated_at": bindparam("now"),
+}
+_TO_RETRY = (
+    update(_D)
+    .where(_OWNED_ATTEMPTED)
+    .values(**_ATTEMPTED, status=PENDING, next_attempt_at=bindparam("next_at"))
+    .returning(_D.c.id)
+)
+_TO_DONE = (
+    update(_D)
+    .where(_OWNED_ATTEMPTED)
+    .values(**_ATTEMPTED, status=bindparam("new_status"), completed_at=bindparam("now"))
+    .returning(_D.c.id)
+)
+_CLEAR_FAILING = (
+    update(_S)
+    .where(_S.c.id.in_(bindparam("ids", expanding=True)), _S.c.failing_since.is_not(None))
+    .values(failing_since=None)
+)
+_START_FAILING = (
+    update(_S)
+    .where(_S.c.id.in_(bindparam("ids", expanding=True)), _S.c.failing_since.is_(None))
+    .values(failing_since=bindparam("now"))
+)
+_WORN_OUT = select(_S.c.id).where(
+    _S.c.id.in_(bindparam("ids", expanding=True)), _S.c.status == ACTIVE, _S.c.failing_since <= bindparam("limit")
 )
 
 
-def claim(session: Session, worker_id: str, limit: int, lease_seconds: float, now: datetime | None = None) -> list[Job]:
+def claim(session: Executor, worker_id: str, limit: int, lease_seconds: float, now: datetime | None = None) -> list[Job]:
     """Lease up to *limit* due deliveries to *worker_id* and return them as jobs.
 
     A due delivery is pending, its time has come and it has no live lease. Deliveries whose
     subscription is no longer active are cancelled instead of being handed out.
     """
     now = now or utcnow()
-    delivery_ids = list(session.scalars(_DUE, {"now": now, "limit": limit}))
+    until = now + timedelta(seconds=lease_seconds)
+    delivery_ids = list(
+        session.scalars(_LEASE_DUE, {"now": now, "limit": limit, "owner": worker_id, "until": until})
+    )
     if not delivery_ids:
         return []
-    until = now + timedelta(seconds=lease_seconds)
-    session.execute(_LEASE, {"ids": delivery_ids, "owner": worker_id, "until": until})
     rows = session.execute(_JOB_ROWS, {"ids": delivery_ids}).all()
     jobs: list[Job] = []
     inactive: list[str] = []
@@ -274,28 +328,23 @@ def claim(session: Session, worker_id: str, limit: int, lease_seconds: float, no
             )
         )
     if inactive:
-        _finish(session, Delivery.id.in_(inactive), CANCELLED, now, "the subscription is disabled")
+        _finish(session, _D.c.id.in_(inactive), CANCELLED, now, "the subscription is disabled")
     return jobs
 
 
-def release(session: Session, worker_id: str, delivery_ids: Sequence[str], now: datetime | None = None) -> int:
+def release(session: Executor, worker_id: str, delivery_ids: Sequence[str], now: datetime | None = None) -> int:
     """Give back deliveries *worker_id* claimed but did not attempt: due again at once, for any worker.
 
     Only leases the worker still holds are cleared; the attempt count stays as it was.
     """
     if not delivery_ids:
         return 0
-    result = session.execute(
-        update(Delivery)
-        .where(Delivery.id.in_(list(delivery_ids)), Delivery.lease_owner == worker_id, Delivery.status == PENDING)
-        .values(lease_owner=None, lease_expires_at=None, updated_at=now or utcnow())
-        .execution_options(synchronize_session=False)
-    )
+    result = session.execute(_RELEASE, {"ids": list(delivery_ids), "owner": worker_id, "now": now or utcnow()})
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def record_attempts(
-    session: Session,
+    session: Executor,
     worker_id: str,
     outcomes: Iterable[AttemptOutcome],
     *,
@@ -313,7 +362,7 @@ def record_attempts(
     if not outcomes:
         return
     session.execute(
-        DeliveryAttempt.__table__.insert(),
+        _INSERT_ATTEMPTS,
         [
             {
                 "delivery_id": o.job.delivery_id,
@@ -334,27 +383,12 @@ def record_attempts(
         groups.setdefault(key, []).append(o.job.delivery_id)
     owned: set[str] = set()  # deliveries whose lease this worker still held; the others moved on without it
     for (action, status_code, error, next_attempt_at), delivery_ids in groups.items():
-        values: dict[str, Any] = {
-            "attempt_count": Delivery.attempt_count + 1,
-            "last_status_code": status_code,
-            "last_error": error,
-            "lease_owner": None,
-            "lease_expires_at": None,
-            "updated_at": now,
-        }
+        params = {"ids": delivery_ids, "owner": worker_id, "code": status_code, "error_text": error, "now": now}
         if action == "retry":
-            values.update(status=PENDING, next_attempt_at=next_attempt_at)
+            owned.update(session.scalars(_TO_RETRY, {**params, "next_at": next_attempt_at}))
         else:
-            values.update(status=SUCCEEDED if action == "succeeded" else FAILED, completed_at=now)
-        owned.update(
-            session.scalars(
-                update(Delivery)
-                .where(Delivery.id.in_(delivery_ids), Delivery.lease_owner == worker_id)
-                .values(**values)
-                .returning(Delivery.id)
-                .execution_options(synchronize_session=False)
-            )
-        )
+            new_status = SUCCEEDED if action == "succeeded" else FAILED
+            owned.update(session.scalars(_TO_DONE, {**params, "new_status": new_status}))
     succeeded: set[str] = set()
     failing: set[str] = set()
     gone: set[str] = set()
@@ -363,34 +397,17 @@ def record_attempts(
             (succeeded if o.action == "succeeded" else gone if o.action == "gone" else failing).add(o.job.subscription_id)
     failing -= succeeded
     if succeeded:
-        session.execute(
-            update(Subscription)
-            .where(Subscription.id.in_(succeeded), Subscription.failing_since.is_not(None))
-            .values(failing_since=None)
-            .execution_options(synchronize_session=False)
-        )
+        session.execute(_CLEAR_FAILING, {"ids": list(succeeded)})
     if failing:
-        session.execute(
-            update(Subscription)
-            .where(Subscription.id.in_(failing), Subscription.failing_since.is_(None))
-            .values(failing_since=now)
-            .execution_options(synchronize_session=False)
-        )
+        session.execute(_START_FAILING, {"ids": list(failing), "now": now})
         limit = now - timedelta(seconds=disable_after_failing_seconds)
-        worn_out = list(
-            session.scalars(
-                select(Subscription.id).where(
-                    Subscription.id.in_(failing), Subscription.status == ACTIVE, Subscription.failing_since <= limit
-                )
-            )
-        )
-        for subscription_id in worn_out:
+        for subscription_id in list(session.scalars(_WORN_OUT, {"ids": list(failing), "limit": limit})):
             disable(session, subscription_id, "failing", now)
     for subscription_id in gone:
         disable(session, subscription_id, "gone", now)
 
 
-def disable(session: Session, subscription_id: str, reason: str, now: datetime | None = None) -> None:
+def disable(session: Executor, subscription_id: str, reason: str, now: datetime | None = None) -> None:
     """Disable a subscription and end its pending deliveries.
 
     ``gone`` cancels them (the target said it no longer exists); any other reason marks them
@@ -398,24 +415,21 @@ def disable(session: Session, subscription_id: str, reason: str, now: datetime |
     """
     now = now or utcnow()
     session.execute(
-        update(Subscription)
-        .where(Subscription.id == subscription_id)
-        .values(status=DISABLED, disabled_reason=reason, updated_at=now)
-        .execution_options(synchronize_session=False)
+        update(_S).where(_S.c.id == subscription_id).values(status=DISABLED, disabled_reason=reason, updated_at=now)
     )
     status = CANCELLED if reason == "gone" else FAILED
     _finish(
         session,
-        and_(Delivery.subscription_id == subscription_id, Delivery.status == PENDING, Delivery.lease_owner.is_(None)),
+        and_(_D.c.subscription_id == subscription_id, _D.c.status == PENDING, _D.c.lease_owner.is_(None)),
         status,
         now,
         f"the subscription was disabled ({reason})",
     )
 
 
-def _finish(session: Session, condition: Any, status: str, now: datetime, error: str) -> int:
+def _finish(session: Executor, condition: Any, status: str, now: datetime, error: str) -> int:
     result = session.execute(
-        update(Delivery)
+        update(_D)
         .where(condition)
         .values(
             status=status,
@@ -425,7 +439,6 @@ def _finish(session: Session, condition: Any, status: str, now: datetime, error:
             lease_owner=None,
             lease_expires_at=None,
         )
-        .execution_options(synchronize_session=False)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
+from urllib3.exceptions import SSLError
 
-from connector.delivery.netguard import NetGuard, TargetRefused, guarded_session, parse_networks
+from connector.delivery.netguard import NetGuard, TargetRefused, guarded_pool_manager, parse_networks
 from connector.delivery.sender import Sender
 
 from .receiver import Receiver
@@ -222,13 +222,13 @@ def test_https_keeps_the_name_for_sni_and_certificate(monkeypatch: pytest.Monkey
     thread.start()
     try:
         _fake_dns(monkeypatch, "pinned.example", [["127.0.0.1"], ["10.9.9.9"]])
-        session = guarded_session(NetGuard(["127.0.0.0/8"]))
+        manager = guarded_pool_manager(NetGuard(["127.0.0.0/8"]), ca_certs=str(cert))
         url = f"https://pinned.example:{server.server_address[1]}/hook"
-        assert session.post(url, data=b"{}", verify=str(cert), timeout=10).status_code == 204
+        assert manager.request("POST", url, body=b"{}", timeout=10, retries=False).status == 204
         assert server_names == ["pinned.example"]
-        with pytest.raises(requests.exceptions.SSLError):  # the name is what the certificate is checked against
-            guarded_session(NetGuard(["127.0.0.0/8"])).post(
-                f"https://127.0.0.1:{server.server_address[1]}/hook", data=b"{}", verify=str(cert), timeout=10
+        with pytest.raises(SSLError):  # the name is what the certificate is checked against
+            manager.request(
+                "POST", f"https://127.0.0.1:{server.server_address[1]}/hook", body=b"{}", timeout=10, retries=False
             )
     finally:
         server.shutdown()
