@@ -11,7 +11,7 @@ import click
 import requests
 
 from connector import __version__
-from connector.cli.options import database_url_option, load_settings
+from connector.cli.options import allow_network_option, database_url_option, load_settings
 from connector.config import Settings
 from connector.storage import Database, ingest_tokens, tenants, upgrade
 
@@ -39,13 +39,7 @@ def start_in_process_worker(app: Any) -> Any:
 
 @click.command()
 @database_url_option
-@click.option(
-    "--allow-network",
-    "allowed_networks",
-    metavar="CIDR",
-    multiple=True,
-    help="Allow targets in this network despite the SSRF guard; repeatable (env BILLRUN_CONNECTOR_ALLOWED_NETWORKS).",
-)
+@allow_network_option
 @click.option("--threads", type=click.IntRange(1, 256), default=None, help="Concurrent deliveries (env BILLRUN_CONNECTOR_WORKER_THREADS; default 4).")
 @click.option("--metrics-port", type=click.IntRange(0, 65535), default=None, help="Serve this worker's own Prometheus counters on this port.")
 def worker(

@@ -19,6 +19,14 @@ database_url_option: Callable[[F], F] = click.option(
     "in the working folder). postgresql:// URLs use psycopg 3.",
 )
 
+allow_network_option: Callable[[F], F] = click.option(
+    "--allow-network",
+    "allowed_networks",
+    metavar="CIDR",
+    multiple=True,
+    help="Allow targets in this network despite the SSRF guard; repeatable (env BILLRUN_CONNECTOR_ALLOWED_NETWORKS).",
+)
+
 
 def load_settings(*, resolve_secret: bool = True, **overrides: Any) -> Settings:
     """Settings from the environment and the command's flags, or a clean command-line error."""

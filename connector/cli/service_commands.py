@@ -12,7 +12,7 @@ from types import FrameType
 import click
 
 from connector.cli.delivery_commands import start_in_process_worker
-from connector.cli.options import database_url_option, load_settings
+from connector.cli.options import allow_network_option, database_url_option, load_settings
 from connector.storage import Database, tenants, upgrade
 from connector.storage.migrate import current_revision
 
@@ -37,13 +37,7 @@ def _database(database_url: str | None) -> Iterator[Database]:
 @click.option(
     "--port", type=int, default=None, help="Listen port, 0 for any free one (env BILLRUN_CONNECTOR_PORT; default 8080)."
 )
-@click.option(
-    "--allow-network",
-    "allowed_networks",
-    metavar="CIDR",
-    multiple=True,
-    help="Allow targets in this network despite the SSRF guard; repeatable (env BILLRUN_CONNECTOR_ALLOWED_NETWORKS).",
-)
+@allow_network_option
 @click.option("--threads", type=click.IntRange(1, 256), default=8, show_default=True, help="HTTP worker threads.")
 def serve(
     database_url: str | None, host: str | None, port: int | None, allowed_networks: tuple[str, ...], threads: int
