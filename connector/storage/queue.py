@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from connector import ids
 from connector.storage.models import Delivery, DeliveryAttempt, Event, IngestToken, Subscription, SubscriptionEvent, utcnow
 from connector.storage.subscriptions import ACTIVE, DISABLED, Cursor, valid_secrets
+from connector.storage.tenants import get_in_scope
 
 PENDING = "pending"
 SUCCEEDED = "succeeded"
@@ -493,10 +494,7 @@ def purge(session: Session, older_than: datetime, batch: int = 500) -> int:
 
 
 def get_delivery(session: Session, delivery_id: str, tenant_id: int | None) -> Delivery | None:
-    delivery = session.get(Delivery, delivery_id)
-    if delivery is None or (tenant_id is not None and delivery.tenant_id != tenant_id):
-        return None
-    return delivery
+    return get_in_scope(session, Delivery, delivery_id, tenant_id)
 
 
 def list_deliveries(

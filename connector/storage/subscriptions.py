@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from connector import ids
 from connector.storage.models import Subscription, SubscriptionEvent, utcnow
+from connector.storage.tenants import get_in_scope
 
 ACTIVE = "active"
 DISABLED = "disabled"
@@ -82,10 +83,7 @@ def create_subscription(
 
 def get_subscription(session: Session, subscription_id: str, tenant_id: int | None) -> Subscription | None:
     """The subscription *subscription_id*, if it belongs to *tenant_id* (any tenant when ``None``)."""
-    subscription = session.get(Subscription, subscription_id)
-    if subscription is None or (tenant_id is not None and subscription.tenant_id != tenant_id):
-        return None
-    return subscription
+    return get_in_scope(session, Subscription, subscription_id, tenant_id)
 
 
 def list_subscriptions(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Protocol, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -13,12 +14,26 @@ from sqlalchemy.orm import Session
 from connector import ids
 from connector.storage.models import ApiKey, Tenant, utcnow
 
+class TenantOwned(Protocol):
+    tenant_id: int
+
+
+Row = TypeVar("Row", bound=TenantOwned)
+
 KEY_PREFIX_LENGTH = 12
 LAST_USED_RESOLUTION = timedelta(minutes=1)  # limits writes: one per key per minute at most
 
 
 def hash_key(plaintext: str) -> str:
     return hashlib.sha256(plaintext.encode("utf-8")).hexdigest()
+
+
+def get_in_scope(session: Session, model: type[Row], row_id: str, tenant_id: int | None) -> Row | None:
+    """The row of *model* with id *row_id* if it belongs to *tenant_id* (any tenant when ``None``)."""
+    row = session.get(model, row_id)
+    if row is None or (tenant_id is not None and row.tenant_id != tenant_id):
+        return None
+    return row
 
 
 def find_tenant(session: Session, name: str) -> Tenant | None:
