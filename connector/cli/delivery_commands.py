@@ -24,19 +24,6 @@ def _open(settings: Settings) -> Database:
     return database
 
 
-def start_in_process_worker(app: Any) -> Any:
-    """Start a delivery worker thread inside the web process (``serve``); ingest wakes it."""
-    from connector.api import context
-    from connector.delivery.worker import Worker
-    from connector.metrics import attach_worker
-
-    with app.app_context():
-        worker = Worker(context.database(), context.settings())
-    attach_worker(app, worker)
-    worker.start()
-    return worker
-
-
 @click.command()
 @database_url_option
 @allow_network_option
@@ -92,7 +79,7 @@ def ingest_url_command(database_url: str | None, tenant: str, source: str, base_
     BillRun signs nothing, so the URL is the credential: keep it secret, and revoke it with
     `billrun-connector ingest-urls revoke ID` if it leaks.
     """
-    from connector.api.ingest import ingest_url
+    from connector.ingest_urls import ingest_url
 
     if not tenant.strip():
         raise click.BadParameter("must not be empty", param_hint="--tenant")
@@ -137,12 +124,12 @@ def ingest_urls_list(database_url: str | None, tenant: str | None) -> None:
 @click.argument("id_or_url")
 def ingest_urls_revoke(database_url: str | None, id_or_url: str) -> None:
     """Revoke an ingest URL, given its id (ing_...) or the URL itself; BillRun's posts to it get 401."""
-    from connector.api.ingest import INGEST_PATH, read_ingest_token
+    from connector.ingest_urls import INGEST_PATH, read_token
 
     settings = load_settings(database_url=database_url)
     token_id: str | None = id_or_url
     if INGEST_PATH in id_or_url:
-        token_id = read_ingest_token(settings.secret_key, id_or_url.rsplit("/", 1)[-1])
+        token_id = read_token(settings.secret_key, id_or_url.rsplit("/", 1)[-1])
         if token_id is None:
             raise click.ClickException("that URL was not made with this connector's secret key")
     with _open(settings).session() as session:

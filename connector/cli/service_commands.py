@@ -11,7 +11,6 @@ from types import FrameType
 
 import click
 
-from connector.cli.delivery_commands import start_in_process_worker
 from connector.cli.options import allow_network_option, database_url_option, load_settings
 from connector.storage import Database, tenants, upgrade
 from connector.storage.migrate import current_revision
@@ -57,7 +56,7 @@ def serve(
     settings = load_settings(database_url=database_url, host=host, port=port, allowed_networks=allowed_networks or None)
     app = create_app(settings)
     server = create_server(app, host=settings.host, port=settings.port, threads=threads, ident="billrun-connector")
-    delivery_worker = start_in_process_worker(app) if settings.in_process_worker else None
+    delivery_worker = app.extensions["billrun_connector.runtime"].worker
     if delivery_worker is not None:
         shutdown.on_signal = delivery_worker.request_stop  # it stops claiming while waitress drains
     click.echo(f"billrun-connector listening on http://{_url_host(settings.host)}:{server.effective_port}", err=True)
@@ -65,16 +64,12 @@ def serve(
         shutdown.serve(server.run)
     finally:
         server.close()
-        stopped = delivery_worker is None or delivery_worker.stop(settings.timeout + SHUTDOWN_GRACE_SECONDS)
+        stopped = delivery_worker is None or delivery_worker.stop()
     if not stopped:
         raise click.ClickException(
             "the delivery worker did not stop in time; its claimed deliveries are due again when their leases end"
         )
     click.echo("billrun-connector stopped", err=True)
-
-
-# Beyond the attempt timeout, for recording the last attempts and releasing claims.
-SHUTDOWN_GRACE_SECONDS = 10.0
 
 
 class _Shutdown:

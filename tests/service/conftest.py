@@ -30,7 +30,7 @@ def make_settings(db_url: str, **overrides: Any) -> Settings:
 
 
 def app_database(app: Flask) -> Database:
-    return app.extensions["billrun_connector.database"]
+    return app.extensions["billrun_connector.runtime"].database
 
 
 @pytest.fixture
