@@ -12,7 +12,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from flask_smorest import Blueprint
+from connector.api.parsing import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
 
 from connector.api import context
