@@ -16,9 +16,9 @@ from urllib.parse import unquote
 
 from connector import jsonlimits
 from connector.catalog import Catalog, get_catalog
+from connector.config import MAX_BODY_BYTES
 from connector.schema_view import SchemaNode
 
-MAX_BODY_BYTES = 2 * 1024 * 1024
 MAX_FIELDS = 10_000
 MAX_DEPTH = jsonlimits.MAX_DEPTH
 MAX_CACHED_NAME = 200  # longer field names are decoded every time, so the name cache stays small

@@ -8,20 +8,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import click
-import requests
 
 from connector import __version__
-from connector.cli.options import allow_network_option, database_url_option, load_settings
-from connector.config import Settings
-from connector.storage import Database, ingest_tokens, tenants, upgrade
+from connector.cli.options import allow_network_option, database_url_option, load_settings, open_database
 
 log = logging.getLogger(__name__)
-
-
-def _open(settings: Settings) -> Database:
-    database = Database(settings.database_url)
-    upgrade(database)
-    return database
 
 
 @click.command()
@@ -38,6 +29,7 @@ def worker(
     and are recorded, claimed deliveries not yet started are released unsent; exit status 0.
     """
     from connector.delivery.worker import Worker
+    from connector.storage import Database, upgrade
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = load_settings(
@@ -80,6 +72,7 @@ def ingest_url_command(database_url: str | None, tenant: str, source: str, base_
     `billrun-connector ingest-urls revoke ID` if it leaks.
     """
     from connector.ingest_urls import ingest_url
+    from connector.storage import ingest_tokens, tenants
 
     if not tenant.strip():
         raise click.BadParameter("must not be empty", param_hint="--tenant")
@@ -87,7 +80,7 @@ def ingest_url_command(database_url: str | None, tenant: str, source: str, base_
     base = settings.base_url or f"http://{settings.host}:{settings.port}"
     if urlsplit(base).scheme not in ("http", "https") or not urlsplit(base).netloc:
         raise click.BadParameter(f"{base!r} is not an http(s) URL", param_hint="--base-url")
-    with _open(settings).session() as session:
+    with open_database(settings) as database, database.session() as session:
         owner = tenants.get_or_create_tenant(session, tenant.strip())
         token = ingest_tokens.create_ingest_token(session, owner, source.strip())
         click.echo(f"Created ingest URL {token.id} for tenant {owner.name!r} (source {token.source!r})")
@@ -105,8 +98,10 @@ def ingest_urls() -> None:
 @click.option("--tenant", default=None, help="Only this tenant's URLs.")
 def ingest_urls_list(database_url: str | None, tenant: str | None) -> None:
     """List ingest URLs by id (the URLs themselves are not stored)."""
+    from connector.storage import ingest_tokens, tenants
+
     settings = load_settings(resolve_secret=False, database_url=database_url)
-    with _open(settings).session() as session:
+    with open_database(settings) as database, database.session() as session:
         tenant_id = None
         if tenant is not None:
             owner = tenants.find_tenant(session, tenant)
@@ -125,6 +120,7 @@ def ingest_urls_list(database_url: str | None, tenant: str | None) -> None:
 def ingest_urls_revoke(database_url: str | None, id_or_url: str) -> None:
     """Revoke an ingest URL, given its id (ing_...) or the URL itself; BillRun's posts to it get 401."""
     from connector.ingest_urls import INGEST_PATH, read_token
+    from connector.storage import ingest_tokens
 
     settings = load_settings(database_url=database_url)
     token_id: str | None = id_or_url
@@ -132,7 +128,7 @@ def ingest_urls_revoke(database_url: str | None, id_or_url: str) -> None:
         token_id = read_token(settings.secret_key, id_or_url.rsplit("/", 1)[-1])
         if token_id is None:
             raise click.ClickException("that URL was not made with this connector's secret key")
-    with _open(settings).session() as session:
+    with open_database(settings) as database, database.session() as session:
         row = ingest_tokens.revoke_ingest_token(session, token_id or "")
         if row is None:
             raise click.ClickException(f"no ingest URL {id_or_url!r}")
@@ -145,6 +141,8 @@ def ingest_urls_revoke(database_url: str | None, id_or_url: str) -> None:
 @click.option("--timeout", type=float, default=30.0, show_default=True, help="Seconds to wait for the answer.")
 def fire(event_type: str, target: str, timeout: float) -> None:
     """POST the sample of TYPE in BillRun's own wire format (a PHP form body), as BillRun would."""
+    import requests
+
     from connector.billrun_wire import FORM_CONTENT_TYPE, encode_form
     from connector.catalog import get_catalog
 
