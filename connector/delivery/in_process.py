@@ -1,8 +1,9 @@
 """The delivery worker inside a web process, whoever hosts the app (``serve``, gunicorn, waitress).
 
-It starts with the app. A WSGI server that forks after loading the app (gunicorn ``--preload``)
-copies no threads into its children, so each child starts its own worker after the fork, with
-fresh database connections. At interpreter exit it stops gracefully: attempts in flight finish and
+It starts with the app. A server that forks after loading the app (gunicorn ``--preload``) copies
+no threads into its children and may copy locks that the worker's threads held: such a child runs
+no worker and says so; host the app without preloading, or run separate ``billrun-connector
+worker`` processes. At interpreter exit the worker stops gracefully: attempts in flight finish and
 are recorded, unstarted claims are released.
 """
 
@@ -11,7 +12,6 @@ from __future__ import annotations
 import atexit
 import logging
 import os
-import threading
 
 from connector.config import Settings
 from connector.delivery.worker import Worker
@@ -24,34 +24,32 @@ STOP_GRACE_SECONDS = 10.0
 
 
 class InProcessWorker:
-    """A :class:`Worker` on a thread of this process, restarted in forked children."""
+    """A :class:`Worker` on a thread of this process."""
 
     def __init__(self, database: Database, settings: Settings) -> None:
         self.database = database
         self.settings = settings
-        self._lock = threading.Lock()
         self._worker: Worker | None = None
         self._pid = 0
 
     def start(self) -> InProcessWorker:
-        with self._lock:
-            self._start()
+        self._worker = Worker(self.database, self.settings)
+        self._worker.start()
+        self._pid = os.getpid()
         os.register_at_fork(after_in_child=self._after_fork)
         atexit.register(self.stop)
         return self
 
-    def _start(self) -> None:
-        self._worker = Worker(self.database, self.settings)
-        self._worker.start()
-        self._pid = os.getpid()
-
     def _after_fork(self) -> None:
         if self._worker is None or self._pid == os.getpid():
             return
-        self._lock = threading.Lock()  # a lock held by another thread at the fork stays held
-        self.database.engine.dispose(close=False)  # the parent's connections stay the parent's
-        log.info("forked process %d: starting its own delivery worker", os.getpid())
-        self._start()
+        self._worker = None
+        log.error(
+            "process %d was forked from one running the delivery worker (gunicorn --preload?): it runs none. "
+            "Host the app without preloading, or set BILLRUN_CONNECTOR_IN_PROCESS_WORKER=false and run "
+            "`billrun-connector worker` beside it",
+            os.getpid(),
+        )
 
     def wake(self) -> None:
         if self._worker is not None:

@@ -130,7 +130,13 @@ class Worker:
     # -- the loop -------------------------------------------------------------------------------
 
     def run(self) -> None:
-        log.info("delivery worker %s started with %d threads", self.worker_id, self.threads)
+        log.info(
+            "delivery worker %s started with %d threads: database %s, allowed target networks: %s",
+            self.worker_id,
+            self.threads,
+            self.db.engine.url.render_as_string(hide_password=True),
+            ", ".join(str(n) for n in self.settings.allowed_networks) or "none (public addresses only)",
+        )
         in_flight = 0
         outcomes: list[claims.AttemptOutcome] = []
         handed_back: list[str] = []
