@@ -43,17 +43,19 @@ def authenticate() -> Principal:
     plaintext = presented_key()
     if plaintext is None:
         raise AuthError("An API key is required: send it as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'")
-    with context.session() as session:
-        key = tenants.find_active_key(session, plaintext)
-        if key is None:
-            raise AuthError("The API key is not valid (unknown or revoked)")
-        principal = Principal(
-            key_id=key.id, label=key.label, admin=key.is_admin, tenant_id=key.tenant_id, tenant_name=key.tenant.name
-        )
-        stale = tenants.use_is_stale(key)
-    if stale:  # at most once a minute per key, in its own short write
-        with context.database().session() as writer:
-            tenants.touch_key(writer, principal.key_id)
+    # In the request's transaction, which the view goes on with: one connection per request.
+    key = tenants.find_active_key(context.request_session(), plaintext)
+    if key is None:
+        raise AuthError("The API key is not valid (unknown or revoked)")
+    principal = Principal(
+        key_id=key.id, label=key.label, admin=key.is_admin, tenant_id=key.tenant_id, tenant_name=key.tenant.name
+    )
+    if tenants.use_is_stale(key):  # at most once a minute per key
+        if not context.request_writes():  # a read-only transaction: write in a short one of its own
+            with context.database().session() as writer:
+                tenants.touch_key(writer, principal.key_id)
+        else:  # committed with the request's own writes
+            tenants.touch_key(context.request_session(), principal.key_id)
     request.environ[_PRINCIPAL] = principal
     return principal
 

@@ -1,10 +1,10 @@
 """What the views work with: the process's runtime (set up by the app factory) and the request's
 one database session.
 
-A request has one session, opened at its first use (by authentication, usually) and closed when
-the request ends. Each ``with session():`` block is one transaction, committed when the block ends
-and rolled back on an exception. Requests with a safe method (GET, HEAD, OPTIONS) read only: on
-SQLite their transactions never wait for, nor hold, the write lock.
+A request has one session and one transaction, opened at its first use (by authentication, usually)
+and closed when the request ends: a ``with session():`` block commits what the request did so far
+when it ends, or rolls it back on an exception. Requests with a safe method (GET, HEAD, OPTIONS) read
+only: on SQLite their transactions never wait for, nor hold, the write lock.
 """
 
 from __future__ import annotations
@@ -40,24 +40,41 @@ def database() -> Database:
     return runtime().database
 
 
+def request_writes() -> bool:
+    """Whether this request may write: not for a safe method, unless the view said otherwise."""
+    return bool(g.get("db_writes", request.method not in SAFE_METHODS))
+
+
+def declare_writes(writes: bool) -> None:
+    """For views whose method does not say it (BillRun's plugin API creates on a GET): call before
+    the request's first database use."""
+    g.db_writes = writes
+
+
 def request_session() -> Session:
     """The request's session (opened now if this is its first use)."""
     current: Session | None = g.get("db_session")
     if current is None:
-        sessions = database().sessions if request.method not in SAFE_METHODS else database().read_sessions
-        current = g.db_session = sessions()
+        current = g.db_session = (database().sessions if request_writes() else database().read_sessions)()
     return current
 
 
 @contextmanager
 def session() -> Iterator[Session]:
-    """One transaction on the request's session."""
+    """The request's session; the outermost block commits at its end (rolls back on an exception)."""
     current = request_session()
-    if current.in_transaction():  # a block inside a block: part of the outer transaction
+    if g.get("db_block"):  # a block inside a block: part of the outer one
         yield current
         return
-    with current.begin():
+    g.db_block = True
+    try:
         yield current
+        current.commit()
+    except BaseException:
+        current.rollback()
+        raise
+    finally:
+        g.db_block = False
 
 
 def _close_session(_error: BaseException | None) -> None:

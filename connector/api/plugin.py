@@ -242,6 +242,7 @@ def dispatch(action: str, webhook_id: str | None = None) -> Response:
     handler = ACTIONS.get(action.lower())
     if handler is None:
         return _answer({"status": 0, "message": f"unknown action {action!r}; use one of {', '.join(ACTIONS)}"}, 404)
+    context.declare_writes(handler not in (read, list_))  # any HTTP method may create, as in BillRun
     try:
         principal = authenticate()
     except AuthError as exc:
