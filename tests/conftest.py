@@ -1,6 +1,7 @@
 """Shared fixtures: ``db_url``, one fresh empty database per test.
 
-Parametrised over SQLite (a file in the test's temporary folder) and, when
+Parametrised over SQLite (a file in the test's temporary folder, copied from a template migrated once
+per run, so no test pays for the migrations) and, when
 ``BILLRUN_CONNECTOR_TEST_POSTGRES_URL`` is set (``scripts/postgres.sh start`` prints one), PostgreSQL:
 each test gets its own schema there, selected through the connection's ``search_path`` and dropped
 afterwards.
@@ -9,6 +10,7 @@ afterwards.
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +18,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from connector.storage import make_engine, normalize_url
+from connector.storage import Database, make_engine, normalize_url, upgrade
 
 POSTGRES_ENV = "BILLRUN_CONNECTOR_TEST_POSTGRES_URL"
 
@@ -28,9 +30,20 @@ def _backends() -> list[object]:
     return backends
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database file with every migration applied."""
+    path = tmp_path_factory.mktemp("template") / "connector.db"
+    database = Database(f"sqlite:///{path}")
+    upgrade(database)
+    database.dispose()
+    return path
+
+
 @pytest.fixture(params=_backends())
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> Iterator[str]:
     if request.param == "sqlite":
+        shutil.copyfile(sqlite_template, tmp_path / "connector.db")
         yield f"sqlite:///{tmp_path / 'connector.db'}"
         return
     base = os.environ[POSTGRES_ENV]
