@@ -25,6 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from connector.billrun_link.loop import LinkLoop
 from connector.config import LEASE_MARGIN_SECONDS, Settings
 from connector.delivery.netguard import NetGuard
 from connector.delivery.policy import Outcome, RetryPolicy
@@ -96,6 +97,7 @@ class Worker:
             timeout=settings.timeout,
             pool_size=self.threads,
         )
+        self.link_loop = LinkLoop(db, settings, owner=self.worker_id)  # BillRun's webhooks follow subscriptions
         self._results: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -131,6 +133,7 @@ class Worker:
 
     def run(self) -> None:
         log.info("delivery worker %s started with %d threads", self.worker_id, self.threads)
+        self.link_loop.start()
         in_flight = 0
         outcomes: list[delivery_queue.AttemptOutcome] = []
         handed_back: list[str] = []
@@ -173,6 +176,7 @@ class Worker:
                     else:
                         outcomes.append(result)
         self.sender.close()
+        self.link_loop.stop(self.settings.timeout)
         log.info("delivery worker %s stopped", self.worker_id)
 
     def _collect(self, timeout: float) -> tuple[list[_Result], bool]:
