@@ -28,7 +28,7 @@ from connector.billrun_link.errors import (
     TokenRejected,
     Unreachable,
 )
-from connector.billrun_link.token import TokenClient
+from connector.billrun_link.token import UNAVAILABLE, TokenClient
 
 PLUGIN_PATH = "/plugins/webhooks/"
 PERMISSION_CODES = frozenset({17574, 17575})  # "No user login", "No permissions."
@@ -110,7 +110,7 @@ def _read_answer(action: str, response: requests.Response) -> dict[str, Any]:
             "BillRun answered not-found on /plugins/webhooks: enable the webhooks plugin "
             "(General Settings → Plugins) and try again"
         )
-    if status >= 500:
+    if status in UNAVAILABLE:
         raise Unreachable(f"BillRun's plugin API ({action}) answered HTTP {status}")
     if body is None or body.get("status") not in (0, 1):
         raise NotBillrun(f"the plugin API ({action}) answered HTTP {status} with no BillRun status: is this BillRun's URL?")

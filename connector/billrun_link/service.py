@@ -62,6 +62,7 @@ class ConnectReport:
     tenant: str
     url: str
     addresses: str  # what the BillRun host resolved to, e.g. "127.0.0.1 (loopback)"
+    ingest_base_url: str
     ingest_token_id: str
     ingest_url_made: bool
     first_pass: PassResult
@@ -140,7 +141,7 @@ def connect(db: Database, settings: Settings, request: ConnectRequest) -> Connec
         )
         connection_id, token_id = connection.id, token.id
     first = reconciler(db, settings).run(connection_id, immediate=True)
-    return ConnectReport(tenant_name, url, endpoint.describe_addresses(addresses), token_id, made, first)
+    return ConnectReport(tenant_name, url, endpoint.describe_addresses(addresses), base, token_id, made, first)
 
 
 def _connection_id(db: Database, tenant: str) -> int:
@@ -175,7 +176,7 @@ def disconnect(db: Database, settings: Settings, tenant: str, *, force: bool = F
         reason = result.error or "; ".join(error for _, error in result.failed) or "unknown"
         raise LinkError(
             "billrun_unreachable",
-            f"{len(left)} webhooks could not be removed from BillRun ({reason}); the connection is kept and the "
+            f"{len(left)} webhook(s) could not be removed from BillRun ({reason}); the connection is kept and the "
             "worker keeps trying: run disconnect again, or with force to forget it anyway",
         )
     return DisconnectReport(len(result.deleted), left, True)

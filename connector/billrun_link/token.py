@@ -16,6 +16,7 @@ from connector.billrun_link.endpoint import CONNECT_TIMEOUT, READ_TIMEOUT, json_
 from connector.billrun_link.errors import BadCredentials, NotBillrun, Unreachable
 
 TOKEN_PATH = "/oauth2/token"
+UNAVAILABLE = frozenset({502, 503, 504})  # a proxy in front of a BillRun that is down or overloaded
 EXPIRY_MARGIN_SECONDS = 30.0
 DEFAULT_EXPIRES_IN = 3600.0
 FORM = "form"
@@ -87,7 +88,7 @@ class TokenClient:
 
 
 def _read_token_answer(url: str, response: requests.Response) -> tuple[str, float]:
-    if response.status_code >= 500:
+    if response.status_code in UNAVAILABLE:
         raise Unreachable(f"BillRun's token endpoint {url} answered HTTP {response.status_code}")
     if 300 <= response.status_code < 400:
         location = response.headers.get("Location", "?")

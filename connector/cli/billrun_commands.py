@@ -114,7 +114,7 @@ def connect(
             raise Refused(f"not connected ({exc.code}): {exc.message}") from None
     click.echo(f"BillRun at {report.url} resolves to {report.addresses}")
     made = "made" if report.ingest_url_made else "using"
-    click.echo(f"{made} ingest URL {report.ingest_token_id} of tenant {report.tenant!r}")
+    click.echo(f"{made} ingest URL {report.ingest_token_id} of tenant {report.tenant!r} at {report.ingest_base_url}")
     _report(report.first_pass)
     click.echo(f"connected tenant {report.tenant!r} to BillRun at {report.url}")
     if not report.first_pass.ok:
@@ -181,7 +181,7 @@ def disconnect_command(database_url: str | None, tenant: str, force: bool) -> No
         except service.LinkError as exc:
             error = Refused if exc.code == "not_connected" else Partial
             raise error(exc.message) from None
-    click.echo(f"removed {report.removed} webhooks from BillRun; tenant {tenant!r} is disconnected")
+    click.echo(f"removed {report.removed} webhook(s) from BillRun; tenant {tenant!r} is disconnected")
     if report.left_behind:
         raise Partial("BillRun may still hold these webhooks, delete them there: " + ", ".join(report.left_behind))
 
