@@ -111,6 +111,10 @@ class Reconciler:
             self._clients[connection_id] = cached
         return cached[1]
 
+    def adopt(self, connection_id: int, client: PluginClient) -> None:
+        """Use *client* (and its token) for the connection, e.g. the one connect proved."""
+        self._clients[connection_id] = (client.tokens.credentials, client)
+
     def run(
         self, connection_id: int, *, verify: bool = False, immediate: bool = False, withdraw: bool = False
     ) -> PassResult:

@@ -112,7 +112,8 @@ def connect(db: Database, settings: Settings, request: ConnectRequest) -> Connec
         addresses = endpoint.resolve(url, settings.allowed_networks)
         http = endpoint.new_session()
         credentials = Credentials(url, request.client_id.strip(), request.client_secret)
-        PluginClient(TokenClient(credentials, http), http).probe()
+        client = PluginClient(TokenClient(credentials, http), http)
+        client.probe()
     except BillrunError as exc:
         raise LinkError(exc.code, exc.message) from None
     with db.session() as session:
@@ -140,7 +141,9 @@ def connect(db: Database, settings: Settings, request: ConnectRequest) -> Connec
             webhook_id_prefix=existing.webhook_id_prefix if existing else new_prefix(),
         )
         connection_id, token_id = connection.id, token.id
-    first = reconciler(db, settings).run(connection_id, immediate=True)
+    first_pass = reconciler(db, settings)
+    first_pass.adopt(connection_id, client)
+    first = first_pass.run(connection_id, immediate=True)
     return ConnectReport(tenant_name, url, endpoint.describe_addresses(addresses), base, token_id, made, first)
 
 
