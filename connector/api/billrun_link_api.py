@@ -99,6 +99,9 @@ class StatusSchema(Schema):
     last_sync_at = fields.String(allow_none=True)
     last_verified_at = fields.String(allow_none=True)
     last_error = fields.String(allow_none=True)
+    disconnect_requested_at = fields.String(
+        allow_none=True, metadata={"description": "Set while a disconnect waits for BillRun to remove the webhooks."}
+    )
     checked_at = fields.String()
     counts = fields.Dict(keys=fields.String(), values=fields.Integer())
     registrations = fields.List(fields.Nested(RegistrationSchema))

@@ -1,18 +1,22 @@
 """One reconcile pass: make a tenant's BillRun hold exactly the webhooks its subscriptions need.
 
-A pass (1) aligns the registration rows with the pairs the tenant's active subscriptions need and
-makes a new ingest URL when the connection's was revoked, in one short transaction; (2) with
+A pass (1) aligns the registration rows with the pairs the tenant's active subscriptions need (with
+none while a disconnect is under way) and makes a new ingest URL when the connection's was revoked,
+in one short transaction; (2) with
 ``verify``, reads every registered webhook from BillRun and marks the ones BillRun lost; (3) calls
 BillRun for every row that is due: ``create`` (a duplicate id means an earlier create got through,
 so ``update`` makes sure of its URL), ``update`` when the ingest URL changed, ``delete`` for pairs no
 longer wanted. No transaction is open during a call to BillRun. A failed call is retried with
 backoff; a failure that would fail every call (unreachable, refused credentials) ends the pass.
-Passes on one connection never overlap: each takes the connection's lease in the database.
+(4) ends a disconnect under
+way once BillRun holds none of the connection's webhooks, by forgetting the connection. Passes on one
+connection never overlap: each takes the connection's lease in the database.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -37,6 +41,7 @@ LEASE_SECONDS = 300.0
 BACKOFF_FIRST_SECONDS = 5.0
 BACKOFF_MAX_SECONDS = 600.0
 INGEST_SOURCE = "billrun"
+CLAIM_POLL_SECONDS = 0.1
 
 
 def backoff_seconds(attempts: int, scale: float = 1.0) -> float:
@@ -65,6 +70,8 @@ class PassResult:
     failed: list[tuple[Pair, str]] = field(default_factory=list)
     error: str | None = None
     busy: bool = False  # another reconciler held the connection
+    forgotten: bool = False  # a disconnect completed: the connection is gone
+    left_behind: list[str] = field(default_factory=list)  # webhook ids BillRun may hold (forced disconnect)
 
     @property
     def ok(self) -> bool:
@@ -80,6 +87,7 @@ class _Target:
     url: str  # the ingest URL BillRun must call
     fingerprint: str
     rows: list[_Row]
+    withdrawing: bool  # a disconnect is under way
 
 
 class Reconciler:
@@ -116,28 +124,46 @@ class Reconciler:
         self._clients[connection_id] = (client.tokens.credentials, client)
 
     def run(
-        self, connection_id: int, *, verify: bool = False, immediate: bool = False, withdraw: bool = False
+        self,
+        connection_id: int,
+        *,
+        verify: bool = False,
+        immediate: bool = False,
+        wait: float = 0.0,
+        force_forget: bool = False,
     ) -> PassResult:
-        """One pass on a connection. *immediate* ignores backoff; *withdraw* removes every webhook."""
+        """One pass on a connection. *immediate* ignores backoff; *wait* is how long to wait for another
+        pass to end. On a connection being disconnected, the pass removes every webhook and then forgets
+        the connection, or (*force_forget*) forgets it even though BillRun may still hold some."""
         result = PassResult()
-        with self.db.session() as session:
-            if not billrun_links.claim(session, connection_id, self.owner, LEASE_SECONDS):
-                result.busy = True
-                return result
+        if not self._claim(connection_id, wait):
+            result.busy = True
+            return result
         try:
-            self._run(connection_id, result, verify=verify, immediate=immediate, withdraw=withdraw)
+            self._run(connection_id, result, verify=verify, immediate=immediate, force_forget=force_forget)
         finally:
             with self.db.session() as session:
                 billrun_links.release(session, connection_id, self.owner)
         return result
 
-    def _run(self, connection_id: int, result: PassResult, *, verify: bool, immediate: bool, withdraw: bool) -> None:
+    def _claim(self, connection_id: int, wait: float) -> bool:
+        deadline = time.monotonic() + wait
+        while True:
+            with self.db.session() as session:
+                if billrun_links.claim(session, connection_id, self.owner, LEASE_SECONDS):
+                    return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(CLAIM_POLL_SECONDS)
+
+    def _run(self, connection_id: int, result: PassResult, *, verify: bool, immediate: bool, force_forget: bool) -> None:
         try:
-            target = self._plan(connection_id, withdraw)
+            target = self._plan(connection_id)
         except secret_box.UnreadableSecret as exc:
             result.error = str(exc)
             with self.db.session() as session:
                 billrun_links.record_pass(session, connection_id, result.error)
+            self._forget(connection_id, result, force_forget)
             return
         if target is None:  # disconnected meanwhile
             return
@@ -145,7 +171,7 @@ class Reconciler:
         verified = False
         try:
             rows = target.rows
-            if verify and not withdraw:
+            if verify and not target.withdrawing:
                 rows = self._verify(client, target, result)
                 verified = True
             for row in rows:
@@ -154,16 +180,32 @@ class Reconciler:
         except BillrunError as exc:  # one that every further call would meet too: the pass ends
             result.error = exc.message
         self._record(target, lambda s: billrun_links.record_pass(s, connection_id, result.error, verified=verified))
+        self._forget(connection_id, result, force_forget)
+
+    def _forget(self, connection_id: int, result: PassResult, force: bool) -> None:
+        """End a disconnect under way: forget the connection once BillRun holds none of its webhooks,
+        or at once if *force*."""
+        with self.db.session() as session:
+            connection = session.get(BillrunConnection, connection_id)
+            if connection is None or connection.disconnect_requested_at is None:
+                return
+            left = [row.webhook_id for row in billrun_links.registrations(session, connection_id)]
+            if left and not force:
+                return
+            billrun_links.delete_connection(session, connection_id)
+        result.forgotten = True
+        result.left_behind = left
 
     # -- planning (one transaction) -------------------------------------------------------------
 
-    def _plan(self, connection_id: int, withdraw: bool) -> _Target | None:
+    def _plan(self, connection_id: int) -> _Target | None:
         with self.db.session() as session:
             connection = session.get(BillrunConnection, connection_id)
             if connection is None:
                 return None
             url = ingest_url(connection.ingest_base_url, self.secret_key, _ingest_token(session, connection))
-            if withdraw:
+            withdrawing = connection.disconnect_requested_at is not None
+            if withdrawing:
                 billrun_links.withdraw_all(session, connection_id)
             else:
                 names = billrun_links.subscribed_event_names(session, connection.tenant_id)
@@ -185,7 +227,7 @@ class Reconciler:
             ]
             secret = secret_box.decrypt(self.secret_key, connection.client_secret_encrypted)
             credentials = Credentials(connection.url, connection.client_id, secret)
-        return _Target(connection_id, credentials, url, fingerprint, rows)
+        return _Target(connection_id, credentials, url, fingerprint, rows, withdrawing)
 
     # -- calls to BillRun -----------------------------------------------------------------------
 

@@ -27,6 +27,7 @@ from connector.storage import Database, billrun_links, ingest_tokens, tenants
 from connector.storage.models import BillrunConnection, BillrunRegistration, utcnow
 
 MAX_STEP_LENGTH = 200
+LEASE_WAIT_SECONDS = 30.0  # how long a command waits for the worker's pass on the same connection
 MAX_CLIENT_ID_LENGTH = 200
 
 
@@ -72,7 +73,6 @@ class ConnectReport:
 class DisconnectReport:
     removed: int
     left_behind: list[str]  # webhook ids BillRun may still hold (only with force)
-    forgotten: bool
 
 
 def reconciler(db: Database, settings: Settings) -> Reconciler:
@@ -143,7 +143,7 @@ def connect(db: Database, settings: Settings, request: ConnectRequest) -> Connec
         connection_id, token_id = connection.id, token.id
     first_pass = reconciler(db, settings)
     first_pass.adopt(connection_id, client)
-    first = first_pass.run(connection_id, immediate=True)
+    first = first_pass.run(connection_id, immediate=True, wait=LEASE_WAIT_SECONDS)
     return ConnectReport(tenant_name, url, endpoint.describe_addresses(addresses), base, token_id, made, first)
 
 
@@ -158,31 +158,30 @@ def _connection_id(db: Database, tenant: str) -> int:
 
 def sync(db: Database, settings: Settings, tenant: str) -> PassResult:
     """Reconcile now: read back every registered webhook, then do every pending call, backoff or not."""
-    return reconciler(db, settings).run(_connection_id(db, tenant), verify=True, immediate=True)
+    return reconciler(db, settings).run(_connection_id(db, tenant), verify=True, immediate=True, wait=LEASE_WAIT_SECONDS)
 
 
 def disconnect(db: Database, settings: Settings, tenant: str, *, force: bool = False) -> DisconnectReport:
     """Delete every webhook the connector made in BillRun, then forget the connection.
 
-    If some cannot be deleted (BillRun unreachable), the connection stays (the worker keeps trying)
-    unless *force*: then it is forgotten anyway and the ids BillRun may still hold are reported.
+    If some cannot be deleted (BillRun unreachable), the connection stays, marked for disconnection:
+    the worker keeps deleting and forgets it once done. With *force* it is forgotten at once, and
+    the ids BillRun may still hold are reported.
     """
     connection_id = _connection_id(db, tenant)
-    result = reconciler(db, settings).run(connection_id, immediate=True, withdraw=True)
+    with db.session() as session:
+        billrun_links.request_disconnect(session, connection_id)
+    result = reconciler(db, settings).run(connection_id, immediate=True, wait=LEASE_WAIT_SECONDS, force_forget=force)
     if result.busy:
         raise LinkError("busy", "another process is reconciling this BillRun connection; try again in a moment")
-    with db.session() as session:
-        left = [row.webhook_id for row in billrun_links.registrations(session, connection_id)]
-        if not left or force:
-            billrun_links.delete_connection(session, connection_id)
-    if left and not force:
+    if not result.forgotten:
         reason = result.error or "; ".join(error for _, error in result.failed) or "unknown"
         raise LinkError(
             "billrun_unreachable",
-            f"{len(left)} webhook(s) could not be removed from BillRun ({reason}); the connection is kept and the "
-            "worker keeps trying: run disconnect again, or with force to forget it anyway",
+            f"webhooks could not be removed from BillRun ({reason}); the connection is kept, marked for "
+            "disconnection, and the worker keeps removing them: run disconnect again, or with force to forget it now",
         )
-    return DisconnectReport(len(result.deleted), left, True)
+    return DisconnectReport(len(result.deleted), result.left_behind)
 
 
 # -- status ----------------------------------------------------------------------------------------
@@ -249,5 +248,6 @@ def _connection_view(connection: BillrunConnection) -> dict[str, Any]:
         "last_sync_at": _when(connection.last_sync_at),
         "last_verified_at": _when(connection.last_verified_at),
         "last_error": connection.last_error,
+        "disconnect_requested_at": _when(connection.disconnect_requested_at),
         "checked_at": _when(utcnow()),
     }

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
@@ -31,14 +30,6 @@ REGISTERED = "registered"
 DELETING = "deleting"
 
 Pair = tuple[str, str]
-
-
-@dataclass(frozen=True)
-class Plan:
-    """What one reconcile pass changed in the registrations table."""
-
-    added: tuple[Pair, ...]
-    withdrawn: tuple[Pair, ...]
 
 
 def url_fingerprint(url: str) -> str:
@@ -78,6 +69,7 @@ def save_connection(
     connection.ingest_token_id = ingest_token_id
     connection.collection_steps = list(dict.fromkeys(collection_steps))
     connection.last_error = None
+    connection.disconnect_requested_at = None
     connection.updated_at = utcnow()
     session.flush()
     # Settings changed (credentials, steps, ingest URL): every row is due at once, failures forgotten.
@@ -125,16 +117,12 @@ def registrations(session: Session, connection_id: int) -> list[BillrunRegistrat
     return list(session.scalars(query))
 
 
-def plan(
-    session: Session, connection_id: int, wanted: Iterable[Pair], webhook_id: Callable[[Pair], str]
-) -> Plan:
+def plan(session: Session, connection_id: int, wanted: Iterable[Pair], webhook_id: Callable[[Pair], str]) -> None:
     """Align the rows with *wanted*: new pairs become ``creating`` rows (ids from *webhook_id*),
     pairs no longer wanted become ``deleting``, a ``deleting`` pair wanted again becomes ``creating``."""
     wanted_set = set(wanted)
     rows = {(row.module, row.action): row for row in registrations(session, connection_id)}
     now = utcnow()
-    added: list[Pair] = []
-    withdrawn: list[Pair] = []
     for pair in sorted(wanted_set - rows.keys()):
         session.add(
             BillrunRegistration(
@@ -147,16 +135,19 @@ def plan(
                 next_try_at=now,
             )
         )
-        added.append(pair)
     for pair, row in sorted(rows.items()):
         if pair in wanted_set and row.state == DELETING:
             _set_state(row, CREATING, now)
-            added.append(pair)
         elif pair not in wanted_set and row.state != DELETING:
             _set_state(row, DELETING, now)
-            withdrawn.append(pair)
     session.flush()
-    return Plan(tuple(added), tuple(withdrawn))
+
+
+def request_disconnect(session: Session, connection_id: int) -> None:
+    """From now on, passes remove every webhook of the connection and then forget it."""
+    connection = session.get(BillrunConnection, connection_id)
+    if connection is not None and connection.disconnect_requested_at is None:
+        connection.disconnect_requested_at = utcnow()
 
 
 def withdraw_all(session: Session, connection_id: int) -> None:

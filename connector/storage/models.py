@@ -230,6 +230,8 @@ class BillrunConnection(Base):
     last_sync_at: Mapped[datetime | None] = mapped_column(default=None)
     last_verified_at: Mapped[datetime | None] = mapped_column(default=None)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    # Set by disconnect: passes remove every webhook, then forget the connection.
+    disconnect_requested_at: Mapped[datetime | None] = mapped_column(default=None)
     lease_owner: Mapped[str | None] = mapped_column(String(200), default=None)
     lease_expires_at: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -104,3 +104,24 @@ def test_a_token_is_renewed_when_expires_in_runs_out(connector: Connector, start
     assert reconciler.run(connection_id).ok
     assert token_requests(short) == before + 1
     assert short.pairs() == {("taxes", "create")}
+
+
+def test_a_disconnect_billrun_could_not_finish_is_finished_by_the_loop(connector: Connector, double: Double) -> None:
+    connected(connector, double)
+    connector.subscribe("accounts.create", "accounts.update")
+    connector.sync()
+    assert len(double.webhooks()) == 2
+    double.control("down")
+    kept = connector.cli("billrun", "disconnect", "--tenant", "acme")
+    assert kept.exit_code == 1 and "the connection is kept" in kept.output
+    assert connector.status()["disconnect_requested_at"] is not None
+    loop = LinkLoop(connector.db, connector.settings, owner="test-loop", check_seconds=0.05)
+    loop.start()
+    try:
+        time.sleep(0.3)
+        assert connector.cli("billrun", "status", "--tenant", "acme").exit_code == 0  # still kept while down
+        double.control("up")
+        wait_until(lambda: connector.cli("billrun", "status", "--tenant", "acme").exit_code == 2)
+    finally:
+        loop.stop(10)
+    assert double.webhooks() == []  # the subscriptions still exist, but nothing was registered again
