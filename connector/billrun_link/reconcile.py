@@ -180,7 +180,8 @@ class Reconciler:
         except BillrunError as exc:  # one that every further call would meet too: the pass ends
             result.error = exc.message
         self._record(target, lambda s: billrun_links.record_pass(s, connection_id, result.error, verified=verified))
-        self._forget(connection_id, result, force_forget)
+        if target.withdrawing:
+            self._forget(connection_id, result, force_forget)
 
     def _forget(self, connection_id: int, result: PassResult, force: bool) -> None:
         """End a disconnect under way: forget the connection once BillRun holds none of its webhooks,
