@@ -154,7 +154,7 @@ def paced(session: requests.Session, url: str, body: bytes, headers: dict[str, s
 
 
 def bench_ingest(tmp: Path, n: int, paced_seconds: float) -> dict[str, float]:
-    from connector.api.ingest import ingest_url
+    from connector.ingest_urls import ingest_url
     from connector.billrun_wire import FORM_CONTENT_TYPE, encode_form
     from connector.catalog import get_catalog
     from connector.storage import Database, ingest_tokens, tenants, upgrade
@@ -205,20 +205,24 @@ def ingest_breakdown(database_url: str, token_id: str, body: bytes, n: int = 300
     from connector import billrun
     from connector.billrun_wire import FORM_CONTENT_TYPE
     from connector.catalog import get_catalog
-    from connector.storage import Database, queue
+    from connector.config import Settings
+    from connector.services.events import accept_event
+    from connector.services.runtime import Runtime
+    from connector.storage import Database, ingest_tokens
 
     catalog = get_catalog()
     db = Database(database_url)
+    runtime = Runtime(Settings.load(environ={}, database_url=database_url, secret_key="bench"), db, catalog)
     event_type, data = billrun.parse_delivery(body, FORM_CONTENT_TYPE)
     broken = {**data, "after": {**data["after"], "aid": "not a number"}}  # accepted, flagged with its errors
     assert catalog.validate_data(event_type, broken)
 
     def store() -> None:  # as the ingest endpoint does it: one transaction on a plain connection
         with db.engine.begin() as connection:
-            found = queue.active_ingest_source(connection, token_id)
+            found = ingest_tokens.active_ingest_source(connection, token_id)
             assert found is not None
-            queue.store_event(connection, tenant_id=found[0], event_type=event_type, data=data,
-                              subscription_keys=catalog.subscription_keys(event_type), source=found[1])
+            accept_event(runtime, connection, tenant_id=found[0], event_type=event_type, data=data,
+                         path="billrun", source=found[1], issues=[])
 
     def timed(step: object) -> float:
         started = time.perf_counter()
@@ -263,7 +267,10 @@ def bench_delivery(tmp: Path, n: int) -> dict[str, float]:
     from connector.config import Settings
     from connector.delivery.signing import Signer, envelope_body
     from connector.delivery.worker import Worker
-    from connector.storage import Database, queue, tenants, upgrade
+    from connector.catalog import get_catalog
+    from connector.services.events import accept_event
+    from connector.services.runtime import Runtime
+    from connector.storage import Database, tenants, upgrade
     from connector.storage.subscriptions import create_subscription
 
     receiver, port = child("--role", "receiver")
@@ -294,15 +301,16 @@ def bench_delivery(tmp: Path, n: int) -> dict[str, float]:
         )
         db = Database(database_url)
         upgrade(db)
+        runtime = Runtime(settings, db, get_catalog())
         with db.session() as s:
             tenant = tenants.get_or_create_tenant(s, "bench")
             s.flush()
             sub = create_subscription(s, tenant_id=tenant.id, events=["subscribers.update"], target_url=hook)
             s.flush()
             for _ in range(n):
-                queue.store_event(
-                    s, tenant_id=tenant.id, event_type="subscribers.update", data=data,
-                    subscription_keys=(), only_subscription_id=sub.id,
+                accept_event(
+                    runtime, s, tenant_id=tenant.id, event_type="subscribers.update", data=data,
+                    path="test", source="bench", issues=[], only_subscription_id=sub.id,
                 )
         worker = Worker(db, settings, poll_seconds=0.01)
         started = time.perf_counter()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import flask
@@ -13,8 +14,13 @@ from connector.api import billrun_link_api, catalog_api, context, deliveries, ho
 from connector.api.errors import handle_http_exception, register_error_handlers
 from connector.api.ops import DOCS_ASSETS_URL
 from connector.api.schemas import ErrorSchema
+from connector.catalog import get_catalog
 from connector.config import Settings
+from connector.delivery.in_process import InProcessWorker
+from connector.services.runtime import Runtime
 from connector.storage import Database, upgrade
+
+log = logging.getLogger(__name__)
 
 API_KEY_SCHEMES = {
     "bearer": {"type": "http", "scheme": "bearer", "description": "`Authorization: Bearer <API key>`"},
@@ -52,11 +58,13 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
 
     *settings* defaults to the environment (``BILLRUN_CONNECTOR_*``); *overrides* replace single
     settings, e.g. ``create_app(database_url="sqlite:///x.db")``. The database schema is upgraded to
-    the newest migration before the app is returned.
+    the newest migration before the app is returned. Unless ``in_process_worker`` is off, a delivery
+    worker runs inside the process (see :mod:`connector.delivery.in_process`).
     """
     settings = Settings.load(**overrides) if settings is None else settings.replace(**overrides)
     database = Database(settings.database_url)
     upgrade(database)
+    runtime = Runtime(settings, database, get_catalog())
 
     app = Flask("connector")
     app.config.update(
@@ -77,7 +85,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         },
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    context.install(app, settings, database)
+    context.install(app, runtime)
 
     api = Api(app)
     for blueprint in blueprints():
@@ -89,4 +97,13 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         parameters = [dict(p) for p in plugin.OPENAPI_PATH_PARAMETERS if p["name"] in rule.arguments]
         api.spec.path(rule=rule, operations=plugin.openapi_operations(), parameters=parameters)
     register_error_handlers(app)
+    if settings.in_process_worker:
+        runtime.worker = InProcessWorker(database, settings).start()
+    log.info(
+        "billrun-connector %s: database %s, %s, allowed target networks: %s",
+        __version__,
+        database.engine.url.render_as_string(hide_password=True),
+        "in-process delivery worker" if settings.in_process_worker else "no in-process worker (run `billrun-connector worker`)",
+        ", ".join(str(n) for n in settings.allowed_networks) or "none (public addresses only)",
+    )
     return app

@@ -8,19 +8,19 @@ is driven by the event type's JSON Schema, walked along the catalog's dereferenc
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote
 
+from connector import jsonlimits
 from connector.catalog import Catalog, get_catalog
+from connector.config import MAX_BODY_BYTES
 from connector.schema_view import SchemaNode
 
-MAX_BODY_BYTES = 2 * 1024 * 1024
 MAX_FIELDS = 10_000
-MAX_DEPTH = 32
+MAX_DEPTH = jsonlimits.MAX_DEPTH
 MAX_CACHED_NAME = 200  # longer field names are decoded every time, so the name cache stays small
 
 FORM_TYPE = "application/x-www-form-urlencoded"
@@ -167,35 +167,17 @@ def decode_form(body: bytes, *, max_bytes: int = MAX_BODY_BYTES) -> dict[str, An
     return tree.root
 
 
-def _depth(value: Any, limit: int) -> int:
-    """Nesting depth of a JSON value, stopping as soon as it passes *limit*."""
-    stack = [(value, 0)]
-    deepest = 0
-    while stack:
-        node, level = stack.pop()
-        deepest = max(deepest, level)
-        if deepest > limit:
-            break
-        if isinstance(node, dict):
-            stack.extend((child, level + 1) for child in node.values())
-        elif isinstance(node, list):
-            stack.extend((child, level + 1) for child in node)
-    return deepest
-
-
 def decode_json(body: bytes, *, max_bytes: int = MAX_BODY_BYTES) -> dict[str, Any]:
     """Decode a JSON delivery body: an object, nested at most :data:`MAX_DEPTH` levels."""
     _check_size(body, max_bytes)
     try:
-        value = json.loads(body)
-    except RecursionError as exc:
+        value = jsonlimits.loads(body, MAX_DEPTH, keep_unrepresentable=True)
+    except jsonlimits.JsonTooDeep as exc:
         raise NestingTooDeep(f"the JSON body nests deeper than {MAX_DEPTH} levels") from exc
-    except ValueError as exc:
-        raise WireFormatError(f"the body is not valid JSON: {exc}") from exc
+    except jsonlimits.JsonRefused as exc:
+        raise WireFormatError(f"the JSON body is refused: {exc}") from exc
     if not isinstance(value, dict):
         raise WireFormatError("the JSON body must be an object")
-    if _depth(value, MAX_DEPTH) > MAX_DEPTH:
-        raise NestingTooDeep(f"the JSON body nests deeper than {MAX_DEPTH} levels")
     return value
 
 

@@ -20,6 +20,7 @@ ENV_PREFIX = "BILLRUN_CONNECTOR_"
 DEFAULT_DATABASE_FILE = "billrun-connector.db"
 SECRET_KEY_SUFFIX = ".secret-key"
 DEFAULT_RETRY_SCHEDULE = (0.0, 5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 50400.0, 72000.0, 86400.0)
+MAX_BODY_BYTES = 1_048_576  # the largest request body taken, BillRun's deliveries included
 # Room a delivery needs in its lease beyond the attempt itself: recording it, clock skew.
 LEASE_MARGIN_SECONDS = 1.0
 
@@ -54,7 +55,7 @@ class Settings:
     retry_schedule: tuple[float, ...] = DEFAULT_RETRY_SCHEDULE
     connect_timeout: float = 5.0
     timeout: float = 15.0
-    max_body_bytes: int = 1_048_576
+    max_body_bytes: int = MAX_BODY_BYTES
     strict_schemas: bool = False
     rotation_grace_seconds: int = 86_400
     disable_after_failing_seconds: int = 432_000

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from connector.storage import Database
-from connector.storage import queue as delivery_queue
+from connector.storage import stats
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +36,6 @@ ATTEMPT_SECONDS = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 30),
 )
 
-_WORKER = "billrun_connector.worker"
-
-
 class QueueCollector(Collector):
     """Queue metrics read from the database at scrape time, so every process reports the same."""
 
@@ -48,24 +44,24 @@ class QueueCollector(Collector):
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         try:
-            with self.db.session() as session:
-                stats = delivery_queue.queue_stats(session)
+            with self.db.session(write=False) as session:
+                queue = stats.queue_stats(session)
         except Exception:  # a scrape must still answer while the database is down
             log.exception("reading queue metrics failed")
             return
         by_status = GaugeMetricFamily(
             "billrun_connector_deliveries", "Stored deliveries by status (all processes).", labels=["status"]
         )
-        for status, count in stats.by_status.items():
+        for status, count in queue.by_status.items():
             by_status.add_metric([status], count)
         yield by_status
         yield GaugeMetricFamily(
-            "billrun_connector_queue_depth", "Pending deliveries whose time has come.", value=stats.due
+            "billrun_connector_queue_depth", "Pending deliveries whose time has come.", value=queue.due
         )
         yield GaugeMetricFamily(
             "billrun_connector_queue_oldest_due_age_seconds",
             "How long the oldest due delivery has waited past its time.",
-            value=stats.oldest_due_age_seconds,
+            value=queue.oldest_due_age_seconds,
         )
 
 
@@ -74,15 +70,3 @@ def render(db: Database) -> tuple[bytes, str]:
     queue_registry = CollectorRegistry(auto_describe=False)
     queue_registry.register(QueueCollector(db))
     return generate_latest(REGISTRY) + generate_latest(queue_registry), CONTENT_TYPE_LATEST
-
-
-def attach_worker(app: Any, worker: Any) -> None:
-    """Remember the in-process worker of *app*, so that ingest can wake it."""
-    app.extensions[_WORKER] = worker
-
-
-def wake_worker(app: Any) -> None:
-    """Tell the in-process worker (if any) that deliveries are due now."""
-    worker = app.extensions.get(_WORKER)
-    if worker is not None:
-        worker.wake()

@@ -7,31 +7,14 @@ up. An admin key sees every tenant; any other key only its own.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from flask import request
 
 from connector.api import context
 from connector.api.errors import ApiError
+from connector.services.principal import Principal
 from connector.storage import tenants
 
 _PRINCIPAL = "billrun_connector.principal"  # per-request cache, in the WSGI environ
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Who is calling: the key and its tenant."""
-
-    key_id: str
-    label: str
-    admin: bool
-    tenant_id: int
-    tenant_name: str
-
-    @property
-    def scope(self) -> int | None:
-        """The tenant a lookup is limited to, or ``None`` (every tenant) for an admin key."""
-        return None if self.admin else self.tenant_id
 
 
 class AuthError(ApiError):
@@ -64,10 +47,13 @@ def authenticate() -> Principal:
         key = tenants.find_active_key(session, plaintext)
         if key is None:
             raise AuthError("The API key is not valid (unknown or revoked)")
-        tenants.touch_key(key)
         principal = Principal(
             key_id=key.id, label=key.label, admin=key.is_admin, tenant_id=key.tenant_id, tenant_name=key.tenant.name
         )
+        stale = tenants.use_is_stale(key)
+    if stale:  # at most once a minute per key, in its own short write
+        with context.database().session() as writer:
+            tenants.touch_key(writer, principal.key_id)
     request.environ[_PRINCIPAL] = principal
     return principal
 

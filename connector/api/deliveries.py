@@ -12,20 +12,17 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import current_app
-from flask_smorest import Blueprint
+from connector.api.parsing import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
 
 from connector.api import context
 from connector.api.auth import current_principal, require_api_key
-from connector.api.errors import ApiError
-from connector.api.hooks import load_owned
 from connector.api.schemas import MAX_PAGE, PageCursor, encode_cursor
 from connector.catalog import get_catalog
-from connector.metrics import EVENTS_INGESTED, wake_worker
-from connector.storage import queue
-from connector.storage.models import Delivery, Event, Subscription
-from connector.storage.subscriptions import ACTIVE
+from connector.services import deliveries as services
+from connector.storage.deliveries import DELIVERY_STATUSES
+from connector.storage.events import StoredEvent
+from connector.storage.models import Delivery, Event
 
 CLIENT_ID = re.compile(r"[A-Za-z0-9_.:\-]{1,200}\Z")
 
@@ -34,11 +31,16 @@ blp.before_request(require_api_key)
 
 
 class UtcDateTime(fields.DateTime):
-    """An ISO 8601 time; one without a zone is taken as UTC."""
+    """An ISO 8601 time; one without a zone is taken as UTC. It must lie within years 1 to 9999 in UTC."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
         moment = super()._deserialize(value, attr, data, **kwargs)
-        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+        try:
+            return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+        except OverflowError:
+            raise ValidationError(
+                f"{value!r} is outside the years 1 to 9999 once converted to UTC; send a time in that range"
+            ) from None
 
 
 class DeliverableType(fields.String):
@@ -105,7 +107,7 @@ class DeliveryDetailSchema(DeliverySchema):
 
 
 class DeliveryListQuerySchema(Schema):
-    status = fields.String(validate=validate.OneOf(queue.DELIVERY_STATUSES))
+    status = fields.String(validate=validate.OneOf(DELIVERY_STATUSES))
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PAGE))
     cursor = PageCursor(metadata={"description": "`next_cursor` of the previous page."})
 
@@ -131,7 +133,7 @@ def _delivery_view(delivery: Delivery, event: Event) -> dict[str, Any]:
     return {**{name: getattr(delivery, name) for name in _DELIVERY_COLUMNS}, "event_type": event.type}
 
 
-def _accepted(stored: queue.StoredEvent) -> dict[str, Any]:
+def _accepted(stored: StoredEvent) -> dict[str, Any]:
     event = stored.event
     return {
         "id": event.id,
@@ -144,15 +146,6 @@ def _accepted(stored: queue.StoredEvent) -> dict[str, Any]:
     }
 
 
-def _require_active(subscription: Subscription) -> None:
-    if subscription.status != ACTIVE:
-        raise ApiError(
-            409,
-            "conflict",
-            f"subscription {subscription.id!r} is disabled ({subscription.disabled_reason}); re-enable it first",
-        )
-
-
 @blp.route("/events", methods=["POST"])
 @blp.arguments(EventCreateSchema)
 @blp.response(202, EventAcceptedSchema)
@@ -163,44 +156,17 @@ def publish_event(body: dict[str, Any]) -> dict[str, Any]:
     A payload that does not match the type's schema is accepted and flagged (`schema_valid` false),
     unless the service runs with strict schemas (422 with the errors).
     """
-    principal = current_principal()
-    catalog = get_catalog()
-    event_type = body["type"]
-    issues = [str(issue) for issue in catalog.validate_data(event_type, body["data"])]
-    if issues and context.settings().strict_schemas:
-        raise ApiError(422, "schema_mismatch", f"the {event_type} payload does not match its schema", {"data": issues})
     with context.session() as session:
-        stored = queue.store_event(
+        stored = services.publish(
+            context.runtime(),
             session,
-            tenant_id=principal.tenant_id,
-            event_type=event_type,
+            current_principal(),
+            event_type=body["type"],
             data=body["data"],
-            subscription_keys=catalog.subscription_keys(event_type),
-            source="api",
             timestamp=body.get("timestamp"),
             client_event_id=body.get("id"),
-            schema_valid=not issues,
-            validation_errors=issues,
         )
-        answer = _accepted(stored)
-    if stored.created:
-        EVENTS_INGESTED.labels("api").inc()
-        if stored.deliveries:
-            wake_worker(current_app)
-    return answer
-
-
-def _test_type(subscription: Subscription, requested: str | None) -> str:
-    catalog = get_catalog()
-    if requested is not None:
-        if not set(catalog.subscription_keys(requested)) & set(subscription.events):
-            raise ApiError(422, "validation_error", f"subscription {subscription.id!r} does not receive {requested!r}")
-        return requested
-    for name in subscription.events:
-        for sample in catalog.samples(name):
-            if catalog.deliverable(sample.get("type", "")):
-                return str(sample["type"])
-    raise ApiError(422, "validation_error", f"no sample for the event types of {subscription.id!r}")
+        return _accepted(stored)
 
 
 @blp.route("/hooks/<subscription_id>/test", methods=["POST"])
@@ -208,26 +174,9 @@ def _test_type(subscription: Subscription, requested: str | None) -> str:
 @blp.response(202, EventAcceptedSchema)
 def test_send(body: dict[str, Any], subscription_id: str) -> dict[str, Any]:
     """Send a sample of one of the hook's event types to this subscription only (source `test`)."""
-    principal = current_principal()
-    catalog = get_catalog()
     with context.session() as session:
-        subscription = load_owned(session, principal, subscription_id)
-        _require_active(subscription)
-        event_type = _test_type(subscription, body.get("type"))
-        sample = catalog.samples(event_type)[0]
-        stored = queue.store_event(
-            session,
-            tenant_id=subscription.tenant_id,
-            event_type=event_type,
-            data=sample["data"],
-            subscription_keys=(),
-            source="test",
-            only_subscription_id=subscription.id,
-        )
-        answer = _accepted(stored)
-    EVENTS_INGESTED.labels("test").inc()
-    wake_worker(current_app)
-    return answer
+        stored = services.send_test(context.runtime(), session, current_principal(), subscription_id, body.get("type"))
+        return _accepted(stored)
 
 
 @blp.route("/hooks/<subscription_id>/deliveries", methods=["GET"])
@@ -235,23 +184,17 @@ def test_send(body: dict[str, Any], subscription_id: str) -> dict[str, Any]:
 @blp.response(200, DeliveryListSchema)
 def list_hook_deliveries(query: dict[str, Any], subscription_id: str) -> dict[str, Any]:
     """The hook's deliveries, newest first, optionally only those with one `status`; paginated by cursor."""
-    limit = query["limit"]
     with context.session() as session:
-        load_owned(session, current_principal(), subscription_id)
-        rows = queue.list_deliveries(
-            session, subscription_id, status=query.get("status"), limit=limit + 1, before=query.get("cursor")
+        page, more = services.page(
+            session,
+            current_principal(),
+            subscription_id,
+            status=query.get("status"),
+            limit=query["limit"],
+            before=query.get("cursor"),
         )
-        page = rows[:limit]
-        next_cursor = encode_cursor(page[-1][0].created_at, page[-1][0].id) if len(rows) > limit else None
+        next_cursor = encode_cursor(page[-1][0].created_at, page[-1][0].id) if more else None
         return {"data": [_delivery_view(d, e) for d, e in page], "next_cursor": next_cursor}
-
-
-def _load_delivery(session: Any, delivery_id: str) -> tuple[Delivery, Event]:
-    delivery = queue.get_delivery(session, delivery_id, current_principal().scope)
-    if delivery is None:
-        raise ApiError(404, "not_found", f"no delivery {delivery_id!r}")
-    event = session.get(Event, delivery.event_id)
-    return delivery, event
 
 
 @blp.route("/deliveries/<delivery_id>", methods=["GET"])
@@ -259,26 +202,19 @@ def _load_delivery(session: Any, delivery_id: str) -> tuple[Delivery, Event]:
 def get_delivery(delivery_id: str) -> dict[str, Any]:
     """One delivery with the body it carries and every attempt (time, status, duration, error, response excerpt)."""
     with context.session() as session:
-        delivery, event = _load_delivery(session, delivery_id)
-        view = _delivery_view(delivery, event)
-        view["event"] = event.envelope()
-        view["attempts"] = list(queue.attempts_of(session, delivery.id))
-        return view
+        delivery, event, attempts = services.detail(session, current_principal(), delivery_id)
+        return {**_delivery_view(delivery, event), "event": event.envelope(), "attempts": attempts}
 
 
 @blp.route("/deliveries/<delivery_id>/retry", methods=["POST"])
 @blp.response(202, DeliverySchema)
 def retry_delivery(delivery_id: str) -> dict[str, Any]:
-    """Make the delivery due now, whatever its status (same event, same `webhook-id`)."""
+    """Make the delivery due now, whatever its status (same event, same `webhook-id`).
+
+    A delivery that is being attempted right now is not sent twice at once: that answers 409.
+    """
     with context.session() as session:
-        delivery, event = _load_delivery(session, delivery_id)
-        subscription = session.get(Subscription, delivery.subscription_id)
-        _require_active(subscription)
-        queue.requeue(session, delivery)
-        session.flush()
-        view = _delivery_view(delivery, event)
-    wake_worker(current_app)
-    return view
+        return _delivery_view(*services.retry(context.runtime(), session, current_principal(), delivery_id))
 
 
 @blp.route("/hooks/<subscription_id>/recover", methods=["POST"])
@@ -287,9 +223,4 @@ def retry_delivery(delivery_id: str) -> dict[str, Any]:
 def recover(body: dict[str, Any], subscription_id: str) -> dict[str, int]:
     """Re-queue every failed delivery of the hook created at or after `since`."""
     with context.session() as session:
-        subscription = load_owned(session, current_principal(), subscription_id)
-        _require_active(subscription)
-        count = queue.recover(session, subscription.id, body["since"])
-    if count:
-        wake_worker(current_app)
-    return {"recovered": count}
+        return {"recovered": services.recover(context.runtime(), session, current_principal(), subscription_id, body["since"])}

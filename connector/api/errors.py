@@ -13,6 +13,8 @@ from typing import Any
 from flask import Flask, Response, current_app, jsonify
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from connector.services import errors as service_errors
+
 log = logging.getLogger(__name__)
 
 _CODES = {
@@ -120,6 +122,25 @@ def handle_api_error(exc: ApiError) -> Response:
     return error_response(exc.status, exc.code, exc.message, exc.fields, exc.headers)
 
 
+SERVICE_STATUS: dict[type[service_errors.ServiceError], int] = {
+    service_errors.Unauthorized: 401,
+    service_errors.Forbidden: 403,
+    service_errors.NotFound: 404,
+    service_errors.Conflict: 409,
+    service_errors.Invalid: 422,
+}
+
+
+def service_status(exc: service_errors.ServiceError) -> int:
+    """The HTTP status of a refused use case."""
+    return next((status for kind, status in SERVICE_STATUS.items() if isinstance(exc, kind)), 400)
+
+
+def handle_service_error(exc: service_errors.ServiceError) -> Response:
+    status = service_status(exc)
+    return error_response(status, exc.code or _CODES[status], exc.message, exc.fields)
+
+
 def handle_unexpected(exc: Exception) -> Response:
     if isinstance(exc, HTTPException):
         return handle_http_exception(exc)
@@ -129,5 +150,6 @@ def handle_unexpected(exc: Exception) -> Response:
 
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(ApiError, handle_api_error)
+    app.register_error_handler(service_errors.ServiceError, handle_service_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(Exception, handle_unexpected)

@@ -16,14 +16,17 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 from sqlalchemy.orm import Session
 
-from connector import ids
+from connector import ids, jsonlimits
 from connector.api import context
-from connector.api.auth import AuthError, Principal, authenticate
+from connector.api.auth import AuthError, authenticate
 from connector.api.schemas import PluginAnswerSchema
 from connector.api.validation import InvalidTargetUrl, UnknownEventType, validate_event_type, validate_target_url
 from connector.catalog import get_catalog
-from connector.storage import subscriptions
+from connector.services import subscriptions as services
+from connector.services.errors import ServiceError
+from connector.services.principal import Principal
 from connector.storage.models import Subscription
+from connector.storage.subscriptions import Cursor
 
 blp = Blueprint("plugin", __name__, url_prefix="/plugins/webhooks")
 
@@ -45,7 +48,10 @@ def _params() -> dict[str, str]:
     if request.form:
         params.update(request.form.items())
     elif request.is_json:
-        body = request.get_json(silent=True)
+        try:
+            body = jsonlimits.loads(request.get_data(cache=True))
+        except jsonlimits.JsonRefused as exc:
+            raise PluginFailure(f"the JSON body is refused: {exc}") from None
         if not isinstance(body, Mapping):
             raise PluginFailure("the JSON body must be an object")
         params.update({str(key): str(value) for key, value in body.items() if isinstance(value, (str, int, float))})
@@ -53,13 +59,16 @@ def _params() -> dict[str, str]:
 
 
 def webhook_object(subscription: Subscription) -> dict[str, Any]:
-    """The plugin's ``webhook`` object (BillRun's four fields first, then this service's extras)."""
+    """The plugin's ``webhook`` object (BillRun's four fields first, then this service's extras).
+
+    ``webhook_id`` is the id the client chose at create, else the subscription's own id.
+    """
     module, _, action = subscription.events[0].partition(".")
     return {
         "webhook_module": module,
         "webhook_action": action,
         "webhook_url": subscription.target_url,
-        "webhook_id": subscription.id,
+        "webhook_id": subscription.webhook_id or subscription.id,
         "webhook_events": subscription.events,
         "webhook_status": subscription.status,
     }
@@ -108,10 +117,10 @@ def _id(path_id: str | None, params: Mapping[str, str]) -> str:
 
 
 def _owned(session: Session, principal: Principal, webhook_id: str) -> Subscription:
-    subscription = subscriptions.get_subscription(session, webhook_id, principal.scope)
-    if subscription is None:
-        raise PluginFailure(f"no webhook with id {webhook_id!r}")
-    return subscription
+    try:
+        return services.owned_webhook(session, principal, webhook_id)
+    except ServiceError as exc:
+        raise PluginFailure(exc.message) from None
 
 
 def create(principal: Principal, params: Mapping[str, str], _path_id: str | None) -> dict[str, Any]:
@@ -121,16 +130,11 @@ def create(principal: Principal, params: Mapping[str, str], _path_id: str | None
     url = _target_url(params.get("webhook_url"))
     with context.session() as session:
         try:
-            subscription = subscriptions.create_subscription(
-                session,
-                tenant_id=principal.tenant_id,
-                events=[event_type],
-                target_url=url,
-                created_via="plugin",
-                subscription_id=webhook_id,
+            subscription = services.subscribe(
+                session, principal, events=[event_type], target_url=url, created_via="plugin", webhook_id=webhook_id
             )
-        except subscriptions.DuplicateSubscriptionId:
-            raise PluginFailure(f"webhook_id {webhook_id!r} is already taken") from None
+        except ServiceError as exc:
+            raise PluginFailure(exc.message) from None
         return {"status": 1, "webhook": {**webhook_object(subscription), "webhook_secret": subscription.secret}}
 
 
@@ -150,18 +154,14 @@ def update(principal: Principal, params: Mapping[str, str], path_id: str | None)
         if module or action:
             current_module, _, current_action = subscription.events[0].partition(".")
             events = [_event_type(module or current_module, action or current_action)]
-        subscriptions.update_subscription(
-            subscription, events=events, target_url=_target_url(url) if url is not None else None
-        )
-        session.flush()
+        services.change(session, subscription, events=events, target_url=_target_url(url) if url is not None else None)
         return {"status": 1, "webhook": webhook_object(subscription)}
 
 
 def delete(principal: Principal, params: Mapping[str, str], path_id: str | None) -> dict[str, Any]:
     webhook_id = _id(path_id, params)
     with context.session() as session:
-        if not subscriptions.delete_subscription(session, webhook_id, principal.scope):
-            raise PluginFailure(f"no webhook with id {webhook_id!r}")
+        services.unsubscribe(session, _owned(session, principal, webhook_id))
     return {"status": 1, "webhook_id": webhook_id}
 
 
@@ -171,15 +171,11 @@ def list_(principal: Principal, params: Mapping[str, str], _path_id: str | None)
     event_type = _event_type(module, action) if module or action else None
     with context.session() as session:
         rows: list[Subscription] = []
-        after = None
-        while True:  # bounded: each page advances the cursor through a finite table
-            page = subscriptions.list_subscriptions(
-                session, principal.scope, limit=500, after=after, event_type=event_type
-            )
+        more, after = True, None
+        while more:  # bounded: each page advances the cursor through a finite table
+            page, more = services.page(session, principal, limit=500, after=after, event_type=event_type)
             rows.extend(page)
-            if len(page) < 500:
-                break
-            after = subscriptions.Cursor(page[-1].created_at, page[-1].id)
+            after = Cursor(page[-1].created_at, page[-1].id) if page else None
         return {"status": 1, "webhooks": [webhook_object(row) for row in rows]}
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from marshmallow import INCLUDE, Schema, ValidationError, fields, pre_load, validate, validates_schema
@@ -157,7 +157,8 @@ class PageCursor(fields.Field):
             parsed = datetime.fromisoformat(created_at)
             if parsed.tzinfo is None or not isinstance(subscription_id, str):
                 raise ValueError("incomplete cursor")
-        except (ValueError, TypeError, binascii.Error):
+            parsed = parsed.astimezone(UTC)
+        except (ValueError, TypeError, OverflowError, binascii.Error):
             raise ValidationError("not a cursor returned by this API") from None
         return Cursor(parsed, subscription_id)
 

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from connector.catalog import get_catalog
 from connector.config import Settings
 from connector.delivery.netguard import NetGuard, TargetRefused
-
-MAX_URL_LENGTH = 2048
-
+from connector.delivery.targets import InvalidTarget
 
 class InvalidTargetUrl(ValueError):
     """The URL cannot be a webhook target; the message says why."""
@@ -34,23 +30,12 @@ def validate_event_type(name: str) -> str:
 
 
 def validate_target_url(url: str, settings: Settings) -> str:
-    """Return *url* stripped if it is an absolute http(s) URL with a host the SSRF guard accepts."""
+    """Return *url* stripped if it is a target the sender would connect to (see ``parse_target``)."""
     url = url.strip()
-    if not url:
-        raise InvalidTargetUrl("the target URL is empty")
-    if len(url) > MAX_URL_LENGTH:
-        raise InvalidTargetUrl(f"the target URL is longer than {MAX_URL_LENGTH} characters")
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError on a bad port
-    except ValueError as exc:
-        raise InvalidTargetUrl(f"the target URL is not a valid URL ({exc})") from None
-    if parts.scheme not in ("http", "https"):
-        raise InvalidTargetUrl(f"the target URL must start with http:// or https://, not {url[:20]!r}")
-    if not parts.hostname:
-        raise InvalidTargetUrl("the target URL has no host")
     try:
         NetGuard(settings.allowed_networks).check_url(url)
+    except InvalidTarget as exc:
+        raise InvalidTargetUrl(str(exc)) from None
     except TargetRefused as exc:
         raise InvalidTargetUrl(f"the target URL is refused: {exc}") from None
     return url

@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 import requests
 from sqlalchemy.orm import Session
 
-from connector.api.ingest import ingest_url
 from connector.billrun_link import endpoint, secret_box
 from connector.billrun_link.errors import BillrunError, DuplicateWebhookId, PluginRefused
 from connector.billrun_link.pairs import Pair, wanted_pairs
@@ -31,6 +30,7 @@ from connector.billrun_link.plugin_client import PluginClient
 from connector.billrun_link.token import Credentials, TokenClient
 from connector.billrun_link.webhook_ids import webhook_id
 from connector.catalog import Catalog, get_catalog
+from connector.ingest_urls import ingest_url
 from connector.storage import Database, billrun_links, ingest_tokens
 from connector.storage.billrun_links import CREATING, DELETING, REGISTERED
 from connector.storage.models import BillrunConnection, utcnow

@@ -15,7 +15,6 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from connector.api.ingest import ingest_url
 from connector.billrun_link import endpoint, secret_box
 from connector.billrun_link.errors import BillrunError
 from connector.billrun_link.plugin_client import PluginClient
@@ -23,6 +22,7 @@ from connector.billrun_link.reconcile import INGEST_SOURCE, PassResult, Reconcil
 from connector.billrun_link.token import Credentials, TokenClient
 from connector.billrun_link.webhook_ids import new_prefix
 from connector.config import Settings
+from connector.ingest_urls import ingest_url
 from connector.storage import Database, billrun_links, ingest_tokens, tenants
 from connector.storage.models import BillrunConnection, BillrunRegistration, utcnow
 

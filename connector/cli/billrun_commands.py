@@ -10,14 +10,16 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import click
 
-from connector.billrun_link import service
-from connector.billrun_link.reconcile import PassResult
-from connector.cli.options import database_url_option, load_settings
+from connector.cli.options import database_url_option, load_settings, open_database
 from connector.config import Settings
-from connector.storage import Database, upgrade
+
+if TYPE_CHECKING:  # the link (storage, requests) is imported inside the commands: --help stays fast
+    from connector.billrun_link.reconcile import PassResult
+    from connector.storage import Database
 
 SECRET_ENV = "BILLRUN_CONNECTOR_BILLRUN_CLIENT_SECRET"
 
@@ -35,14 +37,10 @@ class Partial(click.ClickException):
 
 
 @contextmanager
-def _opened(database_url: str | None, **overrides: object) -> Iterator[tuple[Database, Settings]]:
-    settings = load_settings(database_url=database_url, **overrides)
-    database = Database(settings.database_url)
-    try:
-        upgrade(database)
+def _opened(database_url: str | None) -> Iterator[tuple[Database, Settings]]:
+    settings = load_settings(database_url=database_url)
+    with open_database(settings) as database:
         yield database, settings
-    finally:
-        database.dispose()
 
 
 def _pairs(pairs: list[tuple[str, str]]) -> str:
@@ -106,6 +104,8 @@ def connect(
 
     Connecting again (same BillRun) replaces the credentials, ingest base URL and collection steps.
     """
+    from connector.billrun_link import service
+
     with _opened(database_url) as (db, settings):
         request = service.ConnectRequest(tenant, url, client_id, client_secret, ingest_base_url, collection_steps)
         try:
@@ -127,6 +127,8 @@ def connect(
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
 def status_command(database_url: str | None, tenant: str, as_json: bool) -> None:
     """What is registered in BillRun, pending, being removed or failing, and why."""
+    from connector.billrun_link import service
+
     with _opened(database_url) as (db, settings):
         try:
             view = service.status(db, settings, tenant)
@@ -156,6 +158,8 @@ def status_command(database_url: str | None, tenant: str, as_json: bool) -> None
 @click.option("--tenant", required=True)
 def sync_command(database_url: str | None, tenant: str) -> None:
     """Reconcile now: read back every registered webhook, then create, update and delete as needed."""
+    from connector.billrun_link import service
+
     with _opened(database_url) as (db, settings):
         try:
             result = service.sync(db, settings, tenant)
@@ -175,6 +179,8 @@ def sync_command(database_url: str | None, tenant: str) -> None:
 @click.option("--force", is_flag=True, help="Forget the connection even if some webhooks cannot be removed now.")
 def disconnect_command(database_url: str | None, tenant: str, force: bool) -> None:
     """Remove every webhook the connector made in BillRun, then forget the connection."""
+    from connector.billrun_link import service
+
     with _opened(database_url) as (db, settings):
         try:
             report = service.disconnect(db, settings, tenant, force=force)

@@ -8,33 +8,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import click
-import requests
 
 from connector import __version__
-from connector.cli.options import allow_network_option, database_url_option, load_settings
-from connector.config import Settings
-from connector.storage import Database, ingest_tokens, tenants, upgrade
+from connector.cli.options import allow_network_option, database_url_option, load_settings, open_database
 
 log = logging.getLogger(__name__)
-
-
-def _open(settings: Settings) -> Database:
-    database = Database(settings.database_url)
-    upgrade(database)
-    return database
-
-
-def start_in_process_worker(app: Any) -> Any:
-    """Start a delivery worker thread inside the web process (``serve``); ingest wakes it."""
-    from connector.api import context
-    from connector.delivery.worker import Worker
-    from connector.metrics import attach_worker
-
-    with app.app_context():
-        worker = Worker(context.database(), context.settings())
-    attach_worker(app, worker)
-    worker.start()
-    return worker
 
 
 @click.command()
@@ -51,6 +29,7 @@ def worker(
     and are recorded, claimed deliveries not yet started are released unsent; exit status 0.
     """
     from connector.delivery.worker import Worker
+    from connector.storage import Database, upgrade
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = load_settings(
@@ -92,7 +71,8 @@ def ingest_url_command(database_url: str | None, tenant: str, source: str, base_
     BillRun signs nothing, so the URL is the credential: keep it secret, and revoke it with
     `billrun-connector ingest-urls revoke ID` if it leaks.
     """
-    from connector.api.ingest import ingest_url
+    from connector.ingest_urls import ingest_url
+    from connector.storage import ingest_tokens, tenants
 
     if not tenant.strip():
         raise click.BadParameter("must not be empty", param_hint="--tenant")
@@ -100,7 +80,7 @@ def ingest_url_command(database_url: str | None, tenant: str, source: str, base_
     base = settings.base_url or f"http://{settings.host}:{settings.port}"
     if urlsplit(base).scheme not in ("http", "https") or not urlsplit(base).netloc:
         raise click.BadParameter(f"{base!r} is not an http(s) URL", param_hint="--base-url")
-    with _open(settings).session() as session:
+    with open_database(settings) as database, database.session() as session:
         owner = tenants.get_or_create_tenant(session, tenant.strip())
         token = ingest_tokens.create_ingest_token(session, owner, source.strip())
         click.echo(f"Created ingest URL {token.id} for tenant {owner.name!r} (source {token.source!r})")
@@ -118,8 +98,10 @@ def ingest_urls() -> None:
 @click.option("--tenant", default=None, help="Only this tenant's URLs.")
 def ingest_urls_list(database_url: str | None, tenant: str | None) -> None:
     """List ingest URLs by id (the URLs themselves are not stored)."""
+    from connector.storage import ingest_tokens, tenants
+
     settings = load_settings(resolve_secret=False, database_url=database_url)
-    with _open(settings).session() as session:
+    with open_database(settings) as database, database.session() as session:
         tenant_id = None
         if tenant is not None:
             owner = tenants.find_tenant(session, tenant)
@@ -137,15 +119,16 @@ def ingest_urls_list(database_url: str | None, tenant: str | None) -> None:
 @click.argument("id_or_url")
 def ingest_urls_revoke(database_url: str | None, id_or_url: str) -> None:
     """Revoke an ingest URL, given its id (ing_...) or the URL itself; BillRun's posts to it get 401."""
-    from connector.api.ingest import INGEST_PATH, read_ingest_token
+    from connector.ingest_urls import INGEST_PATH, read_token
+    from connector.storage import ingest_tokens
 
     settings = load_settings(database_url=database_url)
     token_id: str | None = id_or_url
     if INGEST_PATH in id_or_url:
-        token_id = read_ingest_token(settings.secret_key, id_or_url.rsplit("/", 1)[-1])
+        token_id = read_token(settings.secret_key, id_or_url.rsplit("/", 1)[-1])
         if token_id is None:
             raise click.ClickException("that URL was not made with this connector's secret key")
-    with _open(settings).session() as session:
+    with open_database(settings) as database, database.session() as session:
         row = ingest_tokens.revoke_ingest_token(session, token_id or "")
         if row is None:
             raise click.ClickException(f"no ingest URL {id_or_url!r}")
@@ -158,6 +141,8 @@ def ingest_urls_revoke(database_url: str | None, id_or_url: str) -> None:
 @click.option("--timeout", type=float, default=30.0, show_default=True, help="Seconds to wait for the answer.")
 def fire(event_type: str, target: str, timeout: float) -> None:
     """POST the sample of TYPE in BillRun's own wire format (a PHP form body), as BillRun would."""
+    import requests
+
     from connector.billrun_wire import FORM_CONTENT_TYPE, encode_form
     from connector.catalog import get_catalog
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from connector.config import ConfigError, Settings
+
+if TYPE_CHECKING:
+    from connector.storage import Database
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -26,6 +30,22 @@ allow_network_option: Callable[[F], F] = click.option(
     multiple=True,
     help="Allow targets in this network despite the SSRF guard; repeatable (env BILLRUN_CONNECTOR_ALLOWED_NETWORKS).",
 )
+
+
+@contextmanager
+def open_database(settings: Settings) -> Iterator[Database]:
+    """The configured database, upgraded to the newest schema, closed afterwards.
+
+    Storage is imported here, not at the top: ``billrun-connector --help`` stays fast.
+    """
+    from connector.storage import Database, upgrade
+
+    database = Database(settings.database_url)
+    try:
+        upgrade(database)
+        yield database
+    finally:
+        database.dispose()
 
 
 def load_settings(*, resolve_secret: bool = True, **overrides: Any) -> Settings:

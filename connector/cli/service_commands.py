@@ -4,31 +4,15 @@ from __future__ import annotations
 
 import logging
 import signal
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from types import FrameType
 
 import click
 
-from connector.cli.delivery_commands import start_in_process_worker
-from connector.cli.options import allow_network_option, database_url_option, load_settings
-from connector.storage import Database, tenants, upgrade
-from connector.storage.migrate import current_revision
+from connector.cli.options import allow_network_option, database_url_option, load_settings, open_database
 
 log = logging.getLogger(__name__)
-
-
-@contextmanager
-def _database(database_url: str | None) -> Iterator[Database]:
-    """The configured database, upgraded to the newest schema, closed afterwards."""
-    settings = load_settings(resolve_secret=False, database_url=database_url)
-    database = Database(settings.database_url)
-    try:
-        upgrade(database)
-        yield database
-    finally:
-        database.dispose()
 
 
 @click.command()
@@ -57,7 +41,7 @@ def serve(
     settings = load_settings(database_url=database_url, host=host, port=port, allowed_networks=allowed_networks or None)
     app = create_app(settings)
     server = create_server(app, host=settings.host, port=settings.port, threads=threads, ident="billrun-connector")
-    delivery_worker = start_in_process_worker(app) if settings.in_process_worker else None
+    delivery_worker = app.extensions["billrun_connector.runtime"].worker
     if delivery_worker is not None:
         shutdown.on_signal = delivery_worker.request_stop  # it stops claiming while waitress drains
     click.echo(f"billrun-connector listening on http://{_url_host(settings.host)}:{server.effective_port}", err=True)
@@ -65,16 +49,12 @@ def serve(
         shutdown.serve(server.run)
     finally:
         server.close()
-        stopped = delivery_worker is None or delivery_worker.stop(settings.timeout + SHUTDOWN_GRACE_SECONDS)
+        stopped = delivery_worker is None or delivery_worker.stop()
     if not stopped:
         raise click.ClickException(
             "the delivery worker did not stop in time; its claimed deliveries are due again when their leases end"
         )
     click.echo("billrun-connector stopped", err=True)
-
-
-# Beyond the attempt timeout, for recording the last attempts and releasing claims.
-SHUTDOWN_GRACE_SECONDS = 10.0
 
 
 class _Shutdown:
@@ -135,9 +115,11 @@ def keys() -> None:
 @click.option("--admin", is_flag=True, help="The key may see and change every tenant's subscriptions.")
 def keys_create(database_url: str | None, tenant: str, label: str, admin: bool) -> None:
     """Create an API key; the key is printed once, alone on the last line."""
+    from connector.storage import tenants
+
     if not 1 <= len(tenant.strip()) <= 200:
         raise click.BadParameter("must be 1 to 200 characters", param_hint="--tenant")
-    with _database(database_url) as database, database.session() as session:
+    with open_database(load_settings(resolve_secret=False, database_url=database_url)) as database, database.session() as session:
         owner = tenants.get_or_create_tenant(session, tenant.strip())
         key, plaintext = tenants.create_api_key(session, owner, label=label, admin=admin)
         click.echo(
@@ -153,7 +135,9 @@ def keys_create(database_url: str | None, tenant: str, label: str, admin: bool) 
 @click.option("--tenant", default=None, help="Only this tenant's keys.")
 def keys_list(database_url: str | None, tenant: str | None) -> None:
     """List API keys (never the keys themselves: their id and first characters)."""
-    with _database(database_url) as database, database.session() as session:
+    from connector.storage import tenants
+
+    with open_database(load_settings(resolve_secret=False, database_url=database_url)) as database, database.session() as session:
         rows = tenants.list_keys(session, tenant)
         click.echo(_row(name for name, _ in KEY_COLUMNS))
         for key in rows:
@@ -198,7 +182,9 @@ def _time(value: datetime | None) -> str:
 @click.argument("key_id")
 def keys_revoke(database_url: str | None, key_id: str) -> None:
     """Revoke the key KEY_ID (its id or its prefix, as `keys list` shows them)."""
-    with _database(database_url) as database, database.session() as session:
+    from connector.storage import tenants
+
+    with open_database(load_settings(resolve_secret=False, database_url=database_url)) as database, database.session() as session:
         key = tenants.revoke_key(session, key_id)
         if key is None:
             raise click.ClickException(f"no key {key_id!r}")
@@ -214,7 +200,9 @@ def db() -> None:
 @database_url_option
 def db_upgrade(database_url: str | None) -> None:
     """Apply every pending migration."""
-    with _database(database_url) as database:
+    with open_database(load_settings(resolve_secret=False, database_url=database_url)) as database:
+        from connector.storage.migrate import current_revision
+
         click.echo(f"database at revision {current_revision(database)}")
 
 

@@ -23,13 +23,14 @@ import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import urlsplit
 
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3 import PoolManager
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 from urllib3.util import connection as urllib3_connection
+
+from connector.delivery.targets import parse_target
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +110,15 @@ def _reason(address: IPAddress) -> str | None:
     return None
 
 
+def allow_hint(address: IPAddress) -> str:
+    """How an operator allows *address* as a target."""
+    network = ipaddress.ip_network(f"{address}/{address.max_prefixlen}")
+    return (
+        f"to allow it, start the connector with --allow-network {network} "
+        f"(or BILLRUN_CONNECTOR_ALLOWED_NETWORKS={network})"
+    )
+
+
 class NetGuard:
     """Decides whether an address may be connected to, given the operator's allowed networks."""
 
@@ -143,38 +153,37 @@ class NetGuard:
         """
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         for info in infos:
-            reason = self.refusal(info[4][0])
+            address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
+            reason = self.refusal(address)
             if reason is not None:
-                raise TargetRefused(f"{host} resolves to {reason}")
+                where = reason if str(address) == host.strip("[]") else f"{host} resolves to {reason}"
+                raise TargetRefused(f"{where}; {allow_hint(address)}")
         return infos
 
     def check_url(self, url: str) -> None:
-        """The subscribe-time check: refuse a target URL whose scheme is not http(s) or whose host is,
-        or resolves to, a refused address; a ``localhost`` name counts as loopback even unresolved.
+        """The subscribe-time check: refuse (``InvalidTarget``) a target URL that :func:`parse_target`
+        refuses, and (``TargetRefused``) one whose host
+        is, or resolves to, a refused address; a ``localhost`` name counts as loopback even unresolved.
 
         Any other host name that does not resolve now is accepted: a passing DNS failure must not
         break a Zap's or a workflow's activation, and every connection is checked again (``resolve``).
         """
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https"):
-            raise TargetRefused("the target URL must use http or https")
+        target = parse_target(url)
         try:
-            host, port = parts.hostname, parts.port
-        except ValueError as exc:
-            raise TargetRefused(f"the target URL has an invalid port: {exc}") from exc
-        if not host:
-            raise TargetRefused("the target URL has no host")
-        try:
-            self.resolve(host, port or (443 if parts.scheme == "https" else 80))
+            self.resolve(target.host, target.port)
         except socket.gaierror as exc:
-            name = host.rstrip(".").lower()
+            name = target.host.rstrip(".")
             if name == "localhost" or name.endswith(".localhost"):
                 for address in LOCALHOST_ADDRESSES:
                     reason = self.refusal(address)
                     if reason is not None:
-                        raise TargetRefused(f"{host} is a localhost name: {reason}") from None
+                        raise TargetRefused(
+                            f"{target.host} is a localhost name: {reason}; {allow_hint(address)}"
+                        ) from None
             log.info(
-                "target host %s does not resolve now (%s): accepted, checked again at connect time", host, exc.strerror
+                "target host %s does not resolve now (%s): accepted, checked again at connect time",
+                target.host,
+                exc.strerror,
             )
 
 

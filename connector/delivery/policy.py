@@ -69,13 +69,6 @@ class RetryPolicy:
         self.scale = scale
         self._rng = rng or random.Random()
 
-    @property
-    def max_attempts(self) -> int:
-        return len(self.schedule)
-
-    def first_delay(self) -> float:
-        return self.schedule[0] * self.scale
-
     def scheduled_delay(self, attempts_made: int) -> float | None:
         """The jittered delay before the next attempt after *attempts_made* failures, None when exhausted."""
         if attempts_made >= len(self.schedule):

@@ -16,6 +16,7 @@ from requests.utils import DEFAULT_CA_BUNDLE_PATH
 from urllib3.exceptions import ConnectTimeoutError, HTTPError, NewConnectionError, ReadTimeoutError
 
 from connector import __version__
+from connector.delivery.targets import InvalidTarget, parse_target
 from connector.delivery.netguard import NetGuard, TargetRefused, guarded_pool_manager, tracked_connections
 
 USER_AGENT = f"billrun-connector/{__version__}"
@@ -122,6 +123,10 @@ class Sender:
         A watchdog shuts the attempt's socket at the deadline, so a target that answers slowly
         (even a byte at a time) cannot hold a worker thread, or outlive the delivery's lease.
         """
+        try:
+            parse_target(url)  # the reading the subscription was checked with
+        except InvalidTarget as exc:
+            return SendResult(None, f"refused: {exc}", "", 0)
         started = time.monotonic()
         deadline = started + self.timeout
         all_headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT, **headers}

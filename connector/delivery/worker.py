@@ -33,7 +33,7 @@ from connector.delivery.sender import Sender
 from connector.delivery.signing import Signer, envelope_body
 from connector.metrics import ATTEMPT_SECONDS, ATTEMPTS
 from connector.storage import Database
-from connector.storage import queue as delivery_queue
+from connector.storage import claims, retention
 from connector.storage.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -50,10 +50,10 @@ _WAKE = object()
 class _HandBack:
     """A claimed job the pool did not attempt (stopping, or too late to finish inside its lease)."""
 
-    job: delivery_queue.Job
+    job: claims.Job
 
 
-_Result = delivery_queue.AttemptOutcome | _HandBack
+_Result = claims.AttemptOutcome | _HandBack
 
 
 @functools.lru_cache(maxsize=1024)
@@ -132,10 +132,16 @@ class Worker:
     # -- the loop -------------------------------------------------------------------------------
 
     def run(self) -> None:
-        log.info("delivery worker %s started with %d threads", self.worker_id, self.threads)
+        log.info(
+            "delivery worker %s started with %d threads: database %s, allowed target networks: %s",
+            self.worker_id,
+            self.threads,
+            self.db.engine.url.render_as_string(hide_password=True),
+            ", ".join(str(n) for n in self.settings.allowed_networks) or "none (public addresses only)",
+        )
         self.link_loop.start()
         in_flight = 0
-        outcomes: list[delivery_queue.AttemptOutcome] = []
+        outcomes: list[claims.AttemptOutcome] = []
         handed_back: list[str] = []
         first_outcome_at = 0.0  # when the oldest outcome in *outcomes* came back
         claim_after = 0.0  # the queue had no more due work: ask again at this time (or when woken)
@@ -197,8 +203,8 @@ class Worker:
         return done, woken
 
     def _exchange(
-        self, outcomes: list[delivery_queue.AttemptOutcome], handed_back: list[str], limit: int
-    ) -> list[delivery_queue.Job]:
+        self, outcomes: list[claims.AttemptOutcome], handed_back: list[str], limit: int
+    ) -> list[claims.Job]:
         """Record *outcomes*, release *handed_back* and claim up to *limit* new jobs, in one transaction.
 
         The statements are Core statements: they run on a plain connection, without an ORM session.
@@ -207,9 +213,9 @@ class Worker:
             try:
                 with self.db.engine.begin() as connection:
                     if handed_back:
-                        delivery_queue.release(connection, self.worker_id, handed_back)
+                        claims.release(connection, self.worker_id, handed_back)
                     if outcomes:
-                        delivery_queue.record_attempts(
+                        claims.record_attempts(
                             connection,
                             self.worker_id,
                             outcomes,
@@ -217,7 +223,7 @@ class Worker:
                         )
                     if limit <= 0:
                         return []
-                    return delivery_queue.claim(connection, self.worker_id, limit, self.settings.lease_seconds)
+                    return claims.claim(connection, self.worker_id, limit, self.settings.lease_seconds)
             except Exception:
                 # A database hiccup must not kill the worker. Attempts that stay unrecorded (and
                 # jobs not released) are due again once their lease expires: at least once, never lost.
@@ -235,14 +241,14 @@ class Worker:
         try:
             while True:
                 with self.db.session() as session:
-                    if delivery_queue.purge(session, cutoff) == 0:
+                    if retention.purge(session, cutoff) == 0:
                         return
         except Exception:
             log.exception("purging old events failed")
 
     # -- one attempt (pool threads) -------------------------------------------------------------
 
-    def _attempt(self, job: delivery_queue.Job) -> None:
+    def _attempt(self, job: claims.Job) -> None:
         remaining = (job.lease_expires_at - utcnow()).total_seconds()
         if self._stopping.is_set() or remaining < self.settings.timeout + LEASE_MARGIN_SECONDS:
             # Stopping, or claimed too long ago to finish inside the lease (sending now could
@@ -255,7 +261,7 @@ class Worker:
             log.exception("attempt of %s crashed", job.delivery_id)
             self._results.put(self._outcome(job, utcnow(), 0, None, f"internal error: {exc}", "", None))
 
-    def attempt(self, job: delivery_queue.Job) -> delivery_queue.AttemptOutcome:
+    def attempt(self, job: claims.Job) -> claims.AttemptOutcome:
         """Sign and POST one delivery; returns what should be recorded."""
         body = envelope_body(job.envelope)
         started_at = utcnow()
@@ -268,20 +274,20 @@ class Worker:
 
     def _outcome(
         self,
-        job: delivery_queue.Job,
+        job: claims.Job,
         started_at: datetime,
         duration_ms: int,
         status_code: int | None,
         error: str | None,
         excerpt: str,
         retry_after: str | None,
-    ) -> delivery_queue.AttemptOutcome:
+    ) -> claims.AttemptOutcome:
         decision = self.policy.decide(job.attempt_count + 1, status_code, retry_after)
         next_attempt_at = None
         if decision.outcome is Outcome.RETRY:
             next_attempt_at = utcnow() + timedelta(seconds=decision.delay or 0)
         ATTEMPTS.labels(decision.outcome.value).inc()
-        return delivery_queue.AttemptOutcome(
+        return claims.AttemptOutcome(
             job=job,
             started_at=started_at,
             duration_ms=duration_ms,

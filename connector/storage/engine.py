@@ -1,9 +1,10 @@
 """Engine and sessions for SQLite (embedded default) and PostgreSQL (psycopg 3).
 
-SQLite runs in WAL mode with a busy timeout and foreign keys on, and every transaction starts with
-``BEGIN IMMEDIATE``: a writer takes the write lock up front instead of failing with "database is
-locked" when it upgrades a read transaction, so concurrent requests and worker threads queue on the
-busy timeout rather than erroring.
+SQLite runs in WAL mode with a busy timeout and foreign keys on. A transaction that may write starts
+with ``BEGIN IMMEDIATE``: it takes the write lock up front instead of failing with "database is
+locked" when it upgrades a read transaction, so concurrent writers queue on the busy timeout rather
+than erroring. A read-only transaction (``Database.session(write=False)``) starts with a plain
+``BEGIN`` and never waits for, nor holds, the write lock: WAL readers see a snapshot.
 """
 
 from __future__ import annotations
@@ -12,12 +13,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+_READ_ONLY = "billrun_connector_read_only"
+
+# Statements that need no ORM bookkeeping run on a session or, where its cost shows (the ingest
+# path), on a plain connection.
+Executor = Session | Connection
 
 
 def normalize_url(database_url: str) -> URL:
@@ -60,7 +66,8 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = connection.get_execution_options().get(_READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 class Database:
@@ -70,15 +77,20 @@ class Database:
         self.url = database_url
         self.engine = make_engine(database_url, **engine_kwargs)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.read_sessions = sessionmaker(self.engine.execution_options(**{_READ_ONLY: True}), expire_on_commit=False)
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A session in one transaction: committed on success, rolled back on any exception."""
-        with self.sessions() as session, session.begin():
+    def session(self, write: bool = True) -> Iterator[Session]:
+        """A session in one transaction: committed on success, rolled back on any exception.
+
+        With ``write=False`` the transaction only reads (on SQLite it takes no write lock); a write
+        in it may fail with "database is locked".
+        """
+        with (self.sessions if write else self.read_sessions)() as session, session.begin():
             yield session
 
     def ping(self) -> None:

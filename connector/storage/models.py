@@ -113,6 +113,8 @@ class Subscription(Base):
     disabled_reason: Mapped[str | None] = mapped_column(String(64), default=None)
     failing_since: Mapped[datetime | None] = mapped_column(default=None)
     created_via: Mapped[str] = mapped_column(String(16), default="api")
+    # The id a plugin API client chose (BillRun's webhook_id): the tenant's own, unique per tenant.
+    webhook_id: Mapped[str | None] = mapped_column(String(64), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -124,7 +126,10 @@ class Subscription(Base):
         order_by="SubscriptionEvent.position",
     )
 
-    __table_args__ = (Index("ix_subscriptions_tenant_id_created_at_id", "tenant_id", "created_at", "id"),)
+    __table_args__ = (
+        Index("ix_subscriptions_tenant_id_created_at_id", "tenant_id", "created_at", "id"),
+        UniqueConstraint("tenant_id", "webhook_id"),
+    )
 
     @property
     def events(self) -> list[str]:

@@ -24,8 +24,8 @@ DISABLED = "disabled"
 STATUSES = (ACTIVE, DISABLED)
 
 
-class DuplicateSubscriptionId(Exception):
-    """A client-given subscription id is already taken."""
+class DuplicateWebhookId(Exception):
+    """The tenant already has a subscription with this client-given webhook id."""
 
 
 @dataclass(frozen=True)
@@ -53,15 +53,17 @@ def create_subscription(
     description: str | None = None,
     metadata: Mapping[str, Any] | None = None,
     created_via: str = "api",
-    subscription_id: str | None = None,
+    webhook_id: str | None = None,
 ) -> Subscription:
     """Insert a new active subscription with a fresh signing secret.
 
-    Raises :class:`DuplicateSubscriptionId` when *subscription_id* is taken (by any tenant).
+    *webhook_id* is a plugin API client's own id for it; raises :class:`DuplicateWebhookId` when the
+    tenant already uses it (other tenants' ids are theirs: they neither collide nor show).
     """
     now = utcnow()
     subscription = Subscription(
-        id=subscription_id or ids.subscription_id(),
+        id=ids.subscription_id(),
+        webhook_id=webhook_id,
         tenant_id=tenant_id,
         target_url=target_url,
         description=description,
@@ -77,13 +79,28 @@ def create_subscription(
         with session.begin_nested():
             session.add(subscription)
     except IntegrityError:
-        raise DuplicateSubscriptionId(subscription.id) from None
+        raise DuplicateWebhookId(webhook_id) from None
     return subscription
 
 
 def get_subscription(session: Session, subscription_id: str, tenant_id: int | None) -> Subscription | None:
     """The subscription *subscription_id*, if it belongs to *tenant_id* (any tenant when ``None``)."""
     return get_in_scope(session, Subscription, subscription_id, tenant_id)
+
+
+def get_by_webhook_id(session: Session, webhook_id: str, tenant_id: int, scope: int | None) -> Subscription | None:
+    """The subscription a plugin API client names *webhook_id*: the one *tenant_id* gave that id;
+    else, with every tenant in *scope* (``None``, an admin), the only one any tenant gave that id;
+    else the subscription with that id within *scope*."""
+    named = select(Subscription).where(Subscription.webhook_id == webhook_id)
+    own = session.scalar(named.where(Subscription.tenant_id == tenant_id))
+    if own is not None:
+        return own
+    if scope is None:
+        anyone = session.scalars(named.limit(2)).all()
+        if len(anyone) == 1:
+            return anyone[0]
+    return get_subscription(session, webhook_id, scope)
 
 
 def list_subscriptions(
@@ -150,14 +167,10 @@ def update_subscription(
     return subscription
 
 
-def delete_subscription(session: Session, subscription_id: str, tenant_id: int | None) -> bool:
-    """Delete exactly the subscription *subscription_id*; ``False`` when it is not the tenant's."""
-    subscription = get_subscription(session, subscription_id, tenant_id)
-    if subscription is None:
-        return False
+def delete_subscription(session: Session, subscription: Subscription) -> None:
+    """Delete exactly this subscription (its deliveries and their attempts go with it)."""
     session.delete(subscription)
     session.flush()
-    return True
 
 
 def rotate_secret(subscription: Subscription, grace_seconds: int, now: datetime | None = None) -> str:

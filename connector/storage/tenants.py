@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Protocol, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -77,11 +77,15 @@ def find_active_key(session: Session, plaintext: str) -> ApiKey | None:
     return session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(plaintext), ApiKey.revoked_at.is_(None)))
 
 
-def touch_key(key: ApiKey, now: datetime | None = None) -> None:
-    """Record a use of *key*, at most once per :data:`LAST_USED_RESOLUTION`."""
+def use_is_stale(key: ApiKey, now: datetime | None = None) -> bool:
+    """Whether a use of *key* now should be recorded (at most once per :data:`LAST_USED_RESOLUTION`)."""
     now = now or utcnow()
-    if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:
-        key.last_used_at = now
+    return key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION
+
+
+def touch_key(session: Session, key_id: str, now: datetime | None = None) -> None:
+    """Record a use of the key *key_id* now."""
+    session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now or utcnow()))
 
 
 def list_keys(session: Session, tenant_name: str | None = None) -> Sequence[ApiKey]:

@@ -158,7 +158,7 @@ class Connector:
 def connector(db_url: str) -> Iterator[Connector]:
     settings = make_settings(db_url)
     app = create_app(settings)
-    instance = Connector(app, app.extensions["billrun_connector.database"], settings)
+    instance = Connector(app, app.extensions["billrun_connector.runtime"].database, settings)
     yield instance
     instance.db.dispose()
 

@@ -15,7 +15,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from connector.api.ingest import ingest_url
+from connector.ingest_urls import ingest_url
 from connector.app import create_app
 from connector.config import Settings
 from connector.storage import Database, ingest_tokens, tenants, upgrade
@@ -107,7 +107,7 @@ def make_service(db_url: str) -> Iterator[Callable[..., Service]]:
     def build(**overrides: Any) -> Service:
         settings = make_settings(db_url, in_process_worker=False, **overrides)
         app = create_app(settings)
-        db = app.extensions["billrun_connector.database"]
+        db = app.extensions["billrun_connector.runtime"].database
         databases.append(db)
         with db.session() as session:
             tenant = tenants.get_or_create_tenant(session, "acme")

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import distinct, func, select
 
 from connector.storage import Database
-from connector.storage import queue as q
+from connector.storage import events
 from connector.storage.models import Delivery, DeliveryAttempt
 from connector.storage.subscriptions import create_subscription
 from connector.storage.tenants import get_or_create_tenant
@@ -36,7 +36,7 @@ def enqueue(db: Database, url: str, count: int) -> set[str]:
         sub = create_subscription(s, tenant_id=tenant.id, events=["accounts.create"], target_url=url)
         s.flush()
         return {
-            q.store_event(
+            events.store_event(
                 s, tenant_id=tenant.id, event_type="accounts.create", data={"after": {"aid": n}},
                 subscription_keys=(), only_subscription_id=sub.id,
             ).event.id

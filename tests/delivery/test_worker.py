@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 
 from connector.delivery.worker import Worker
 from connector.storage import Database
-from connector.storage import queue as q
+from connector.storage import claims, deliveries as delivery_log, events, retention, stats
 from connector.storage.models import Delivery, DeliveryAttempt, Event, Subscription, utcnow
 from connector.storage.subscriptions import create_subscription, rotate_secret, update_subscription
 from connector.storage.tenants import get_or_create_tenant
@@ -32,9 +32,9 @@ def subscribe(db: Database, url: str, tenant: str = "acme", events: tuple[str, .
         return t.id, sub.id, sub.secret
 
 
-def publish(db: Database, tenant_id: int, data: Any = None, **kwargs: Any) -> q.StoredEvent:
+def publish(db: Database, tenant_id: int, data: Any = None, **kwargs: Any) -> events.StoredEvent:
     with db.session() as s:
-        return q.store_event(
+        return events.store_event(
             s, tenant_id=tenant_id, event_type=TYPE, data=data or {"n": 1}, subscription_keys=[TYPE], **kwargs
         )
 
@@ -78,7 +78,7 @@ def test_event_reaches_only_its_tenants_active_subscriptions(db: Database, recei
     assert foreign_tenant != tenant
     with db.session() as s:
         update_subscription(s.get(Subscription, disabled), status="disabled")  # type: ignore[arg-type]
-        stored = q.store_event(
+        stored = events.store_event(
             s, tenant_id=tenant, event_type=TYPE, data={}, subscription_keys=[TYPE, "subscribers.trackchanges"]
         )
     assert stored.created and stored.deliveries == 2 and stored.event.id.startswith("evt_")
@@ -245,15 +245,15 @@ def test_expired_lease_is_taken_over_and_the_old_owner_ignored(db: Database, rec
     publish(db, tenant)
     start = utcnow()  # the claims are given their clock: no sleeping, no race with a loaded machine
     with db.session() as s:
-        first = q.claim(s, "worker-a", 10, lease_seconds=0.2, now=start)
+        first = claims.claim(s, "worker-a", 10, lease_seconds=0.2, now=start)
     with db.session() as s:
-        assert q.claim(s, "worker-b", 10, lease_seconds=30, now=start + timedelta(seconds=0.1)) == []  # live
+        assert claims.claim(s, "worker-b", 10, lease_seconds=30, now=start + timedelta(seconds=0.1)) == []  # live
     with db.session() as s:
-        taken = q.claim(s, "worker-b", 10, lease_seconds=30, now=start + timedelta(seconds=0.3))
+        taken = claims.claim(s, "worker-b", 10, lease_seconds=30, now=start + timedelta(seconds=0.3))
     assert [j.delivery_id for j in taken] == [j.delivery_id for j in first]
-    late = q.AttemptOutcome(first[0], utcnow(), 5, 200, None, "ok", "succeeded")
+    late = claims.AttemptOutcome(first[0], utcnow(), 5, 200, None, "ok", "succeeded")
     with db.session() as s:
-        q.record_attempts(s, "worker-a", [late], disable_after_failing_seconds=60)
+        claims.record_attempts(s, "worker-a", [late], disable_after_failing_seconds=60)
     (row,) = deliveries(db)
     assert row.status == "pending" and row.lease_owner == "worker-b"  # worker-a's late result changed nothing
     with db.session() as s:
@@ -264,16 +264,16 @@ def test_release_gives_back_only_the_own_unattempted_claims(db: Database, receiv
     tenant, _, _ = subscribe(db, receiver.url)
     publish(db, tenant)
     with db.session() as s:
-        (job,) = q.claim(s, "worker-a", 10, lease_seconds=30)
+        (job,) = claims.claim(s, "worker-a", 10, lease_seconds=30)
     with db.session() as s:
-        assert q.release(s, "worker-b", [job.delivery_id]) == 0  # not worker-b's lease
-        assert q.claim(s, "worker-b", 10, lease_seconds=30) == []
+        assert claims.release(s, "worker-b", [job.delivery_id]) == 0  # not worker-b's lease
+        assert claims.claim(s, "worker-b", 10, lease_seconds=30) == []
     with db.session() as s:
-        assert q.release(s, "worker-a", [job.delivery_id]) == 1
+        assert claims.release(s, "worker-a", [job.delivery_id]) == 1
     (row,) = deliveries(db)
     assert (row.status, row.attempt_count, row.lease_owner, row.lease_expires_at) == ("pending", 0, None, None)
     with db.session() as s:
-        assert [j.delivery_id for j in q.claim(s, "worker-b", 10, lease_seconds=30)] == [job.delivery_id]  # at once
+        assert [j.delivery_id for j in claims.claim(s, "worker-b", 10, lease_seconds=30)] == [job.delivery_id]  # at once
 
 
 def test_manual_retry_and_recover(db: Database, receiver: Receiver, run_worker: Any) -> None:
@@ -287,10 +287,10 @@ def test_manual_retry_and_recover(db: Database, receiver: Receiver, run_worker: 
     receiver.responder = lambda _r: Reply(200)
     first, *rest = deliveries(db)
     with db.session() as s:
-        q.requeue(s, s.get(Delivery, first.id))  # type: ignore[arg-type]
+        assert delivery_log.requeue(s, first.id)
     with db.session() as s:
-        assert q.recover(s, sub_id, utcnow() + timedelta(minutes=1)) == 0
-        assert q.recover(s, sub_id, first.created_at) == 2
+        assert delivery_log.recover(s, sub_id, utcnow() + timedelta(minutes=1)) == 0
+        assert delivery_log.recover(s, sub_id, first.created_at) == 2
     run_worker(retry_schedule=(0,))
     wait_until(lambda: len(deliveries(db, status="succeeded")) == 3)
     assert len(receiver.requests) == 6
@@ -308,7 +308,7 @@ def test_purge_removes_old_finished_events_only(db: Database, receiver: Receiver
         s.execute(update(Delivery).where(Delivery.event_id != old_pending.event.id).values(status="succeeded"))
         s.add(DeliveryAttempt(delivery_id=done_delivery, status_code=200))
     with db.session() as s:
-        assert q.purge(s, utcnow() - timedelta(days=30)) == 1
+        assert retention.purge(s, utcnow() - timedelta(days=30)) == 1
     with db.session() as s:
         assert set(s.scalars(select(Event.id))) == {old_pending.event.id, fresh.event.id}
         assert old_done.event.id not in {d.event_id for d in s.scalars(select(Delivery))}
@@ -321,8 +321,8 @@ def test_queue_stats(db: Database, receiver: Receiver) -> None:
     publish(db, tenant)
     with db.session() as s:
         s.execute(update(Delivery).values(next_attempt_at=utcnow() - timedelta(seconds=30)))
-        stats = q.queue_stats(s)
-    assert stats.by_status["pending"] == 2 and stats.due == 2 and 29 <= stats.oldest_due_age_seconds < 120
+        found = stats.queue_stats(s)
+    assert found.by_status["pending"] == 2 and found.due == 2 and 29 <= found.oldest_due_age_seconds < 120
 
 
 def test_job_that_cannot_finish_inside_its_lease_is_handed_back_unsent(db: Database, receiver: Receiver, run_worker: Any) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from waitress import create_server, wasyncore
+from werkzeug.serving import make_server
 
 from connector.app import create_app
 from connector.config import Settings
@@ -30,7 +30,7 @@ def make_settings(db_url: str, **overrides: Any) -> Settings:
 
 
 def app_database(app: Flask) -> Database:
-    return app.extensions["billrun_connector.database"]
+    return app.extensions["billrun_connector.runtime"].database
 
 
 @pytest.fixture
@@ -100,13 +100,13 @@ def subscribe(client: Any, key: Key) -> Callable[..., dict[str, Any]]:
 
 @pytest.fixture
 def live_server_url(app: Flask) -> Iterator[str]:
-    """The app under waitress on a free loopback port, in a thread of this process."""
-    server = create_server(app, host="127.0.0.1", port=0, threads=8)
-    thread = threading.Thread(target=server.run, daemon=True)
+    """The app on a free loopback port, served by werkzeug's threaded server in a thread of this
+    process (it stops cleanly from another thread, which waitress cannot)."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    # Close every socket from the server's own loop thread (closing them from here races its select).
-    server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
     thread.join(timeout=10)
-    server.task_dispatcher.shutdown()
     assert not thread.is_alive()

@@ -139,3 +139,18 @@ def test_serve_runs_waitress_and_answers_both_apis(tmp_path: Path, db_url: str) 
             assert process.stderr is not None
             process.stderr.close()
     assert returncode == 0  # SIGTERM stops the service cleanly
+
+
+def test_help_imports_no_storage_nor_http_client() -> None:
+    """``billrun-connector --help`` stays fast: the command line imports storage, SQLAlchemy and
+    requests only inside the commands that use them."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys; from click.testing import CliRunner; from connector.cli import main; "
+        "assert CliRunner().invoke(main, ['--help']).exit_code == 0; "
+        "print(sorted(m for m in ('sqlalchemy', 'requests', 'alembic', 'flask', 'connector.storage') if m in sys.modules))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.strip()
+    assert loaded == "[]"

@@ -76,4 +76,4 @@ def test_parallel_creates_with_the_same_id_make_exactly_one(live_server_url: str
     with ThreadPoolExecutor(THREADS) as pool:
         answers = list(pool.map(create, range(THREADS)))
     assert sum(answer["status"] for answer in answers) == 1
-    assert all("already taken" in answer["message"] for answer in answers if answer["status"] == 0)
+    assert all("already has a webhook with id" in answer["message"] for answer in answers if answer["status"] == 0)

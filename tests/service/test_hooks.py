@@ -201,7 +201,7 @@ def test_rotate_secret_keeps_the_previous_one_for_the_grace_period(
     rotated = response.json
     assert rotated["secret"].startswith("whsec_") and rotated["secret"] != created["secret"]
     expires = datetime.fromisoformat(rotated["previous_secret_expires_at"])
-    grace = timedelta(seconds=app.extensions["billrun_connector.settings"].rotation_grace_seconds)
+    grace = timedelta(seconds=app.extensions["billrun_connector.runtime"].settings.rotation_grace_seconds)
     assert abs(expires - datetime.fromisoformat(rotated["updated_at"]) - grace) < timedelta(seconds=5)
     from connector.storage import subscriptions
 

@@ -19,7 +19,7 @@ def test_healthz_checks_the_database(client: Any) -> None:
 def test_healthz_reports_a_lost_database(tmp_path: Any) -> None:
     db_file = tmp_path / "gone.db"
     app = create_app(make_settings(f"sqlite:///{db_file}"))
-    database = app.extensions["billrun_connector.database"]
+    database = app.extensions["billrun_connector.runtime"].database
     database.dispose()
     db_file.unlink()
     db_file.mkdir()  # a folder where the file was: SQLite cannot open it
@@ -82,7 +82,7 @@ def test_unknown_path_and_method_are_json(client: Any, key: Key) -> None:
 def test_oversized_body_is_413_json(db_url: str) -> None:
     app = create_app(make_settings(db_url, max_body_bytes=1000))
     try:
-        with app.extensions["billrun_connector.database"].session() as session:
+        with app.extensions["billrun_connector.runtime"].database.session() as session:
             _, plaintext = tenants.create_api_key(session, tenants.get_or_create_tenant(session, "acme"))
         response = app.test_client().post(
             "/api/v1/hooks", data="x" * 5000, headers={"Content-Type": "application/json", "X-API-Key": plaintext}
@@ -91,7 +91,7 @@ def test_oversized_body_is_413_json(db_url: str) -> None:
         assert response.json["error"]["code"] == "payload_too_large"
         assert "limit of 1000 bytes" in response.json["error"]["message"]
     finally:
-        app.extensions["billrun_connector.database"].dispose()
+        app.extensions["billrun_connector.runtime"].database.dispose()
 
 
 def test_unexpected_errors_are_json_500(app: Any) -> None:

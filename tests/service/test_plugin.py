@@ -198,16 +198,29 @@ def test_update_validates_the_new_values(client: Any, key: Key) -> None:
     assert client.get("/plugins/webhooks/read/upd_1", headers=key.headers).json["webhook"]["webhook_url"] == TARGET
 
 
-def test_duplicate_id_is_refused(client: Any, key: Key, other_key: Key) -> None:
-    assert (
-        client.post("/plugins/webhooks/create", data={**CREATE, "webhook_id": "dup"}, headers=key.headers).json[
-            "status"
-        ]
-        == 1
+def test_duplicate_id_is_refused_within_a_tenant(client: Any, key: Key) -> None:
+    assert client.post("/plugins/webhooks/create", data={**CREATE, "webhook_id": "dup"}, headers=key.headers).json["status"] == 1
+    again = client.post("/plugins/webhooks/create", data={**CREATE, "webhook_id": "dup"}, headers=key.headers).json
+    assert again["status"] == 0 and again["message"] == "this tenant already has a webhook with id 'dup'"
+
+
+def test_webhook_ids_are_a_tenants_own(client: Any, key: Key, other_key: Key) -> None:
+    """Another tenant's id neither collides nor shows: both create "dup", each reads and deletes its own."""
+    mine = client.post("/plugins/webhooks/create", data={**CREATE, "webhook_id": "dup"}, headers=key.headers).json
+    theirs = client.post(
+        "/plugins/webhooks/create",
+        data={**CREATE, "webhook_id": "dup", "webhook_url": "http://127.0.0.1:9/theirs"},
+        headers=other_key.headers,
+    ).json
+    assert mine["status"] == theirs["status"] == 1
+    assert mine["webhook"]["webhook_id"] == theirs["webhook"]["webhook_id"] == "dup"
+    assert client.get("/plugins/webhooks/read/dup", headers=key.headers).json["webhook"]["webhook_url"] == TARGET
+    assert client.get("/plugins/webhooks/read/dup", headers=other_key.headers).json["webhook"]["webhook_url"] == (
+        "http://127.0.0.1:9/theirs"
     )
-    for who in (key, other_key):
-        again = client.post("/plugins/webhooks/create", data={**CREATE, "webhook_id": "dup"}, headers=who.headers).json
-        assert again["status"] == 0 and "already taken" in again["message"]
+    assert client.post("/plugins/webhooks/delete/dup", headers=other_key.headers).json == {"status": 1, "webhook_id": "dup"}
+    assert client.get("/plugins/webhooks/read/dup", headers=key.headers).json["status"] == 1
+    assert client.get("/plugins/webhooks/read/dup", headers=other_key.headers).json["status"] == 0
 
 
 def test_json_body_must_be_an_object(client: Any, key: Key) -> None:

@@ -11,7 +11,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import event, text
 
 from connector.catalog import get_catalog
-from connector.storage import Database, ingest_tokens, normalize_url, queue, subscriptions, tenants, upgrade
+from connector.storage import Database, events, ingest_tokens, normalize_url, subscriptions, tenants, upgrade
 from connector.storage.migrate import current_revision, head_revision
 from connector.storage.models import Base
 
@@ -70,9 +70,9 @@ def test_matching_uses_keys_tenant_and_status(db: Database) -> None:
         subscriptions.update_subscription(off, status="disabled")
         ids = (exact.id, group.id, acme.id)
     with db.session() as session:
-        found = queue.matching_subscription_ids(session, ids[2], ["subscribers.update", "subscribers.trackchanges"])
+        found = events.matching_subscription_ids(session, ids[2], ["subscribers.update", "subscribers.trackchanges"])
         assert found == [ids[0], ids[1]]  # once each, oldest first, no other tenant, no disabled
-        assert queue.matching_subscription_ids(session, ids[2], []) == []
+        assert events.matching_subscription_ids(session, ids[2], []) == []
 
 
 def test_matching_query_uses_the_tenant_event_index(tmp_path: object) -> None:
@@ -87,7 +87,7 @@ def test_matching_query_uses_the_tenant_event_index(tmp_path: object) -> None:
 
     event.listen(database.engine, "before_cursor_execute", capture)
     with database.session() as session:
-        assert queue.matching_subscription_ids(session, 1, ["a.b", "a.trackchanges"]) == []
+        assert events.matching_subscription_ids(session, 1, ["a.b", "a.trackchanges"]) == []
     event.remove(database.engine, "before_cursor_execute", capture)
     (statement, parameters), = statements
     with database.engine.connect() as connection:
@@ -111,8 +111,8 @@ def test_deleting_a_subscription_removes_its_event_rows(db: Database) -> None:
         )
         sub_id, tenant_id = sub.id, tenant.id
     with db.session() as session:
-        assert subscriptions.delete_subscription(session, sub_id, tenant_id + 1) is False
-        assert subscriptions.delete_subscription(session, sub_id, tenant_id) is True
+        assert subscriptions.get_subscription(session, sub_id, tenant_id + 1) is None
+        subscriptions.delete_subscription(session, subscriptions.get_subscription(session, sub_id, tenant_id))
     with db.session() as session:
         assert session.execute(text("SELECT count(*) FROM subscription_events")).scalar() == 0
 
@@ -144,7 +144,7 @@ def test_catalog_keys_find_groups_and_families(db: Database, event_type: str, ex
             for name, kind in subscribed.items()
         }
         keys = get_catalog().subscription_keys(event_type)
-        found = queue.matching_subscription_ids(session, tenant.id, keys)
+        found = events.matching_subscription_ids(session, tenant.id, keys)
     assert {names[subscription_id] for subscription_id in found} == expected
 
 

@@ -1,7 +1,7 @@
 """BillRun connection of a tenant and the webhooks the connector registered in its BillRun.
 
 Revision ID: 0006_billrun_link
-Revises: 0001
+Revises: 0002_core
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_billrun_link"
-down_revision = "0001"
+down_revision = "0002_core"
 branch_labels = None
 depends_on = None
 

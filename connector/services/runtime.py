@@ -1,0 +1,29 @@
+"""The objects every use case works with, built once per process by whoever hosts the service."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from connector.catalog import Catalog
+from connector.config import Settings
+from connector.storage import Database
+
+
+class Wakeable(Protocol):
+    def wake(self) -> None: ...
+
+
+@dataclass
+class Runtime:
+    """Settings, database and catalog, and the in-process delivery worker if this process runs one."""
+
+    settings: Settings
+    database: Database
+    catalog: Catalog
+    worker: Wakeable | None = None
+
+    def deliveries_due(self) -> None:
+        """New deliveries are due now: wake the in-process worker instead of waiting for its poll."""
+        if self.worker is not None:
+            self.worker.wake()

@@ -1,0 +1,125 @@
+"""Subscriptions: subscribe, change, unsubscribe, rotate the secret; who may see which.
+
+The REST hooks API, BillRun's plugin API, the command line and the console all come through here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from connector.services.errors import Conflict, Forbidden, Invalid, NotFound
+from connector.services.principal import Principal
+from connector.services.runtime import Runtime
+from connector.storage import subscriptions, tenants
+from connector.storage.models import Subscription
+from connector.storage.subscriptions import ACTIVE
+
+
+def owned(session: Session, principal: Principal, subscription_id: str) -> Subscription:
+    """The subscription if the caller may see it; NotFound otherwise, so existence does not leak."""
+    subscription = subscriptions.get_subscription(session, subscription_id, principal.scope)
+    if subscription is None:
+        raise NotFound(f"no subscription {subscription_id!r}")
+    return subscription
+
+
+def owned_webhook(session: Session, principal: Principal, webhook_id: str) -> Subscription:
+    """The subscription a plugin API client names *webhook_id* (its own id, or the subscription id)."""
+    subscription = subscriptions.get_by_webhook_id(session, webhook_id, principal.tenant_id, principal.scope)
+    if subscription is None:
+        raise NotFound(f"no webhook with id {webhook_id!r}")
+    return subscription
+
+
+def page(
+    session: Session,
+    principal: Principal,
+    *,
+    limit: int,
+    after: subscriptions.Cursor | None = None,
+    event_type: str | None = None,
+) -> tuple[list[Subscription], bool]:
+    """Up to *limit* of the caller's subscriptions after the cursor, and whether more follow."""
+    rows = subscriptions.list_subscriptions(session, principal.scope, limit=limit + 1, after=after, event_type=event_type)
+    return rows[:limit], len(rows) > limit
+
+
+def require_active(subscription: Subscription) -> None:
+    """Sending to a disabled subscription is refused until it is re-enabled."""
+    if subscription.status != ACTIVE:
+        raise Conflict(
+            f"subscription {subscription.id!r} is disabled ({subscription.disabled_reason}); re-enable it first"
+        )
+
+
+def tenant_for(session: Session, principal: Principal, name: str | None) -> int:
+    """The tenant a new subscription belongs to: the caller's, or (admin keys only) the one named."""
+    if name is None or name == principal.tenant_name:
+        return principal.tenant_id
+    if not principal.admin:
+        raise Forbidden("only an admin key may subscribe for another tenant")
+    tenant = tenants.find_tenant(session, name)
+    if tenant is None:
+        raise Invalid(f"no tenant {name!r}", {"tenant": [f"no tenant {name!r}"]})
+    return tenant.id
+
+
+def subscribe(
+    session: Session,
+    principal: Principal,
+    *,
+    events: Sequence[str],
+    target_url: str,
+    tenant: str | None = None,
+    description: str | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    created_via: str = "api",
+    webhook_id: str | None = None,
+) -> Subscription:
+    """A new active subscription of *target_url* (already validated) to *events*."""
+    try:
+        subscription = subscriptions.create_subscription(
+            session,
+            tenant_id=tenant_for(session, principal, tenant),
+            events=events,
+            target_url=target_url,
+            description=description,
+            metadata=metadata,
+            created_via=created_via,
+            webhook_id=webhook_id,
+        )
+    except subscriptions.DuplicateWebhookId:
+        raise Conflict(f"this tenant already has a webhook with id {webhook_id!r}") from None
+    session.flush()
+    session.refresh(subscription)
+    return subscription
+
+
+def change(
+    session: Session,
+    subscription: Subscription,
+    *,
+    events: Sequence[str] | None = None,
+    target_url: str | None = None,
+    status: str | None = None,
+    changes: Mapping[str, Any] | None = None,
+) -> Subscription:
+    """Change the given fields of a subscription the caller owns."""
+    subscriptions.update_subscription(subscription, events=events, target_url=target_url, status=status, changes=changes)
+    session.flush()
+    return subscription
+
+
+def unsubscribe(session: Session, subscription: Subscription) -> None:
+    """Remove the subscription; its pending deliveries go with it."""
+    subscriptions.delete_subscription(session, subscription)
+
+
+def rotate_secret(runtime: Runtime, session: Session, subscription: Subscription) -> Subscription:
+    """A new signing secret; the previous one signs too during the rotation grace period."""
+    subscriptions.rotate_secret(subscription, runtime.settings.rotation_grace_seconds)
+    session.flush()
+    return subscription

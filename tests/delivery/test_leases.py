@@ -1,0 +1,130 @@
+"""A delivery is never in flight twice: manual retries, recovers and several workers respect leases."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from connector.delivery.worker import Worker
+from connector.storage.models import Delivery, DeliveryAttempt
+
+from .conftest import Service, wait_until
+from .receiver import Receiver, Reply
+
+TYPE = "accounts.create"
+
+
+@pytest.fixture
+def workers(service: Service) -> Iterator[Any]:
+    started: list[Worker] = []
+
+    def start(**overrides: Any) -> Worker:
+        worker = Worker(service.db, service.settings.replace(**overrides), poll_seconds=0.02)
+        worker.start()
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop(20)
+
+
+def _publish(service: Service) -> str:
+    response = service.client().post("/api/v1/events", json={"type": TYPE, "data": {}}, headers=service.auth())
+    assert response.status_code == 202, response.get_json()
+    return response.get_json()["id"]
+
+
+def _delivery(service: Service) -> Delivery:
+    with service.db.session() as session:
+        return session.scalars(select(Delivery)).one()
+
+
+def _attempts(service: Service, delivery_id: str) -> list[DeliveryAttempt]:
+    with service.db.session() as session:
+        query = select(DeliveryAttempt).where(DeliveryAttempt.delivery_id == delivery_id).order_by(DeliveryAttempt.id)
+        return list(session.scalars(query))
+
+
+def test_retrying_a_delivery_in_flight_is_409_and_sends_nothing(
+    service: Service, receiver: Receiver, workers: Any
+) -> None:
+    receiver.responder = lambda _r: Reply(200, delay=1.5)
+    service.subscribe(receiver.url, TYPE)
+    _publish(service)
+    workers()
+    receiver.wait_for(1, timeout=10)
+    delivery = _delivery(service)
+    answers = []
+    for _ in range(3):  # the reviewer's case: three retries 0.3 s apart while the first POST waits
+        answers.append(service.client().post(f"/api/v1/deliveries/{delivery.id}/retry", headers=service.auth()))
+        time.sleep(0.3)
+    assert [a.status_code for a in answers] == [409, 409, 409]
+    error = answers[0].get_json()["error"]
+    assert error["code"] == "conflict" and "being attempted right now" in error["message"]
+    wait_until(lambda: _delivery(service).status == "succeeded")
+    time.sleep(0.3)
+    assert len(receiver.requests) == 1
+    assert _delivery(service).attempt_count == len(_attempts(service, delivery.id)) == 1
+    again = service.client().post(f"/api/v1/deliveries/{delivery.id}/retry", headers=service.auth())
+    assert again.status_code == 202  # once the attempt has ended, a retry is taken
+    wait_until(lambda: len(receiver.requests) == 2)
+
+
+def test_no_two_attempts_of_a_delivery_overlap_under_concurrent_retries_recovers_and_workers(
+    service: Service, receiver: Receiver, workers: Any
+) -> None:
+    in_flight: dict[str, int] = {}
+    overlaps: list[str] = []
+    lock = threading.Lock()
+
+    def responder(request: Any) -> Reply:
+        event_id = request.headers["webhook-id"]
+        with lock:
+            in_flight[event_id] = in_flight.get(event_id, 0) + 1
+            if in_flight[event_id] > 1:
+                overlaps.append(event_id)
+        time.sleep(0.05)
+        with lock:
+            in_flight[event_id] -= 1
+        return Reply(500 if len(receiver.requests) % 3 else 200)
+
+    receiver.responder = responder
+    hook = service.subscribe(receiver.url, TYPE)
+    for _ in range(5):
+        _publish(service)
+    for _ in range(3):
+        workers(retry_schedule=(0, 0, 0, 0), retry_scale=1.0)
+    with service.db.session() as session:
+        ids = [row.id for row in session.scalars(select(Delivery))]
+    stop = time.monotonic() + 4
+    codes: set[int] = set()
+    client = service.client()
+    while time.monotonic() < stop:  # bounded: four seconds of retries and recovers
+        for delivery_id in ids:
+            codes.add(client.post(f"/api/v1/deliveries/{delivery_id}/retry", headers=service.auth()).status_code)
+        recover = client.post(f"/api/v1/hooks/{hook['id']}/recover", json={"since": "2000-01-01T00:00:00Z"}, headers=service.auth())
+        codes.add(recover.status_code)
+        time.sleep(0.02)
+    assert codes <= {202, 409} and 409 in codes
+    wait_until(lambda: all(_delivery_row(service, i).lease_owner is None for i in ids), timeout=20)
+    assert overlaps == []
+    for delivery_id in ids:
+        attempts = _attempts(service, delivery_id)
+        assert _delivery_row(service, delivery_id).attempt_count == len(attempts)
+        spans = sorted((a.started_at, a.started_at + timedelta(milliseconds=a.duration_ms or 0)) for a in attempts)
+        for (_, end), (start, _) in zip(spans, spans[1:]):
+            assert start >= end - timedelta(milliseconds=5), f"attempts of {delivery_id} overlap"
+
+
+def _delivery_row(service: Service, delivery_id: str) -> Delivery:
+    with service.db.session() as session:
+        row = session.get(Delivery, delivery_id)
+        assert row is not None
+        return row
