@@ -10,7 +10,7 @@ import flask_smorest
 from flask import Flask
 
 from connector import __version__
-from connector.api import catalog_api, context, deliveries, hooks, ingest, me, metrics_api, ops, plugin
+from connector.api import billrun_link_api, catalog_api, context, deliveries, hooks, ingest, me, metrics_api, ops, plugin
 from connector.api.errors import handle_http_exception, register_error_handlers
 from connector.api.ops import DOCS_ASSETS_URL
 from connector.api.schemas import ErrorSchema
@@ -49,6 +49,7 @@ def blueprints() -> list[flask.Blueprint]:
         ingest.blp,
         deliveries.blp,
         metrics_api.blp,
+        billrun_link_api.blp,
     ]
 
 

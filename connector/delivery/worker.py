@@ -25,6 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from connector.billrun_link.loop import LinkLoop
 from connector.config import LEASE_MARGIN_SECONDS, Settings
 from connector.delivery.netguard import NetGuard
 from connector.delivery.policy import Outcome, RetryPolicy
@@ -96,6 +97,7 @@ class Worker:
             timeout=settings.timeout,
             pool_size=self.threads,
         )
+        self.link_loop = LinkLoop(db, settings, owner=self.worker_id)  # BillRun's webhooks follow subscriptions
         self._results: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -137,6 +139,7 @@ class Worker:
             self.db.engine.url.render_as_string(hide_password=True),
             ", ".join(str(n) for n in self.settings.allowed_networks) or "none (public addresses only)",
         )
+        self.link_loop.start()
         in_flight = 0
         outcomes: list[claims.AttemptOutcome] = []
         handed_back: list[str] = []
@@ -179,6 +182,7 @@ class Worker:
                     else:
                         outcomes.append(result)
         self.sender.close()
+        self.link_loop.stop(self.settings.timeout)
         log.info("delivery worker %s stopped", self.worker_id)
 
     def _collect(self, timeout: float) -> tuple[list[_Result], bool]:

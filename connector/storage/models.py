@@ -213,3 +213,59 @@ class DeliveryAttempt(Base):
     error: Mapped[str | None] = mapped_column(Text, default=None)
     response_excerpt: Mapped[str | None] = mapped_column(Text, default=None)
     worker_id: Mapped[str | None] = mapped_column(String(200), default=None)
+
+
+class BillrunConnection(Base):
+    """A tenant's BillRun: where it is, the OAuth2 client the connector uses, what it registers."""
+
+    __tablename__ = "billrun_connections"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), unique=True)
+    url: Mapped[str] = mapped_column(Text)
+    client_id: Mapped[str] = mapped_column(String(200))
+    client_secret_encrypted: Mapped[str] = mapped_column(Text)
+    # Every webhook id this connection chooses starts with it: unique per connection, stable across retries.
+    webhook_id_prefix: Mapped[str] = mapped_column(String(32), unique=True)
+    ingest_base_url: Mapped[str] = mapped_column(Text)
+    ingest_token_id: Mapped[str | None] = mapped_column(
+        ForeignKey("ingest_tokens.id", ondelete="SET NULL"), default=None
+    )
+    collection_steps: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    last_sync_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_verified_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    # Set by disconnect: passes remove every webhook, then forget the connection.
+    disconnect_requested_at: Mapped[datetime | None] = mapped_column(default=None)
+    lease_owner: Mapped[str | None] = mapped_column(String(200), default=None)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    tenant: Mapped[Tenant] = relationship(lazy="joined")
+
+
+class BillrunRegistration(Base):
+    """One webhook the connector keeps (or is removing) in a tenant's BillRun, for one (module, action)."""
+
+    __tablename__ = "billrun_registrations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("billrun_connections.id", ondelete="CASCADE"))
+    module: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(200))
+    webhook_id: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16))  # creating | registered | deleting
+    # SHA-256 of the URL BillRun holds for it (None until created): a new ingest URL means an update.
+    url_fingerprint: Mapped[str | None] = mapped_column(String(64), default=None)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_try_at: Mapped[datetime | None] = mapped_column(default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    registered_at: Mapped[datetime | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("connection_id", "module", "action"),
+        UniqueConstraint("connection_id", "webhook_id"),
+    )

@@ -1,0 +1,127 @@
+"""The worker keeps BillRun in step on its own: within 10 s of a change, with backoff while BillRun
+is down, reusing tokens until they expire; subscribing never waits on BillRun."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from connector.billrun_link.loop import LinkLoop
+from connector.billrun_link.reconcile import Reconciler
+from connector.delivery.worker import Worker
+from connector.storage import billrun_links
+
+from .conftest import SECRET_KEY, Connector, Double, wait_until
+
+
+def connected(connector: Connector, double: Double) -> int:
+    result = connector.connect(double)
+    assert result.exit_code == 0, result.output
+    with connector.db.session() as session:
+        return billrun_links.list_connection_ids(session)[0]
+
+
+def token_requests(double: Double) -> int:
+    return sum(entry["path"] == "/oauth2/token" for entry in double.log())
+
+
+@pytest.fixture
+def worker(connector: Connector) -> Iterator[Worker]:
+    delivery_worker = Worker(connector.db, connector.settings)
+    delivery_worker.start()
+    yield delivery_worker
+    assert delivery_worker.stop(30)
+
+
+def test_the_worker_reconciles_within_10_seconds(connector: Connector, double: Double, worker: Worker) -> None:
+    connected(connector, double)
+    started = time.monotonic()
+    subscription = connector.subscribe("accounts.trackchanges")
+    wait_until(lambda: len(double.webhooks()) == 7, timeout=10)
+    connector.unsubscribe(subscription)
+    wait_until(lambda: double.webhooks() == [], timeout=10)
+    assert time.monotonic() - started < 20
+
+
+def test_subscribing_never_waits_on_billrun(connector: Connector, double: Double) -> None:
+    connected(connector, double)
+    double.control("down")
+    calls = len(double.log())
+    started = time.monotonic()
+    subscription = connector.subscribe("subscribers.update")
+    connector.unsubscribe(subscription)
+    assert time.monotonic() - started < 2
+    assert len(double.log()) == calls  # no call to BillRun inside a subscribe or unsubscribe request
+
+
+def test_the_loop_backs_off_while_billrun_is_down_and_recovers(connector: Connector, double: Double) -> None:
+    connected(connector, double)
+    double.control("down")
+    connector.subscribe("subscribers.create")
+    loop = LinkLoop(connector.db, connector.settings, owner="test-loop", check_seconds=0.05)
+    loop.start()
+    try:
+        failing = wait_until(lambda: [r for r in connector.status()["registrations"] if r["attempts"] >= 2])
+        assert failing[0]["status"] == "failing" and "cannot reach BillRun" in failing[0]["last_error"]
+        double.control("up")
+        wait_until(lambda: double.pairs() == {("subscribers", "create")})
+        wait_until(lambda: connector.status()["counts"]["registered"] == 1)
+    finally:
+        loop.stop(10)
+    assert connector.status()["registrations"][0]["last_error"] is None
+
+
+def test_tokens_are_reused_until_they_expire_and_replaced_once_when_refused(connector: Connector, double: Double) -> None:
+    connection_id = connected(connector, double)
+    reconciler = Reconciler(connector.db, SECRET_KEY, owner="test", retry_scale=0.001)
+    connector.subscribe("plans.create")
+    assert reconciler.run(connection_id).ok
+    connector.subscribe("plans.update")
+    assert reconciler.run(connection_id).ok
+    before = token_requests(double)
+    assert reconciler.run(connection_id, verify=True).ok
+    assert token_requests(double) == before  # the cached token served every call
+
+    double.control("expire-tokens")
+    connector.subscribe("plans.delete")
+    result = reconciler.run(connection_id)
+    assert result.ok and result.created == [("plans", "delete")]
+    assert token_requests(double) == before + 1  # the 401 got exactly one new token
+    creates = [entry for entry in double.log() if entry["path"] == "/plugins/webhooks/create"]
+    assert len(creates) == 4  # plans.delete was sent twice: refused with 401, then accepted
+
+
+def test_a_token_is_renewed_when_expires_in_runs_out(connector: Connector, start_double: Callable[..., Double]) -> None:
+    short = start_double("--expires-in", "2")  # kept for 1 s (half of a short lifetime)
+    connection_id = connected(connector, short)
+    reconciler = Reconciler(connector.db, SECRET_KEY, owner="test", retry_scale=0.001)
+    assert reconciler.run(connection_id, verify=True).ok
+    before = token_requests(short)
+    time.sleep(1.2)
+    connector.subscribe("taxes.create")
+    assert reconciler.run(connection_id).ok
+    assert token_requests(short) == before + 1
+    assert short.pairs() == {("taxes", "create")}
+
+
+def test_a_disconnect_billrun_could_not_finish_is_finished_by_the_loop(connector: Connector, double: Double) -> None:
+    connected(connector, double)
+    connector.subscribe("accounts.create", "accounts.update")
+    connector.sync()
+    assert len(double.webhooks()) == 2
+    double.control("down")
+    kept = connector.cli("billrun", "disconnect", "--tenant", "acme")
+    assert kept.exit_code == 1 and "the connection is kept" in kept.output
+    assert connector.status()["disconnect_requested_at"] is not None
+    loop = LinkLoop(connector.db, connector.settings, owner="test-loop", check_seconds=0.05)
+    loop.start()
+    try:
+        time.sleep(0.3)
+        assert connector.cli("billrun", "status", "--tenant", "acme").exit_code == 0  # still kept while down
+        double.control("up")
+        wait_until(lambda: connector.cli("billrun", "status", "--tenant", "acme").exit_code == 2)
+    finally:
+        loop.stop(10)
+    assert double.webhooks() == []  # the subscriptions still exist, but nothing was registered again
