@@ -44,6 +44,7 @@ def _admin_only() -> None:
     require_api_key()
     if not current_principal().admin:
         raise ApiError(403, "forbidden", "only an admin key may manage BillRun connections")
+    context.end_transaction()  # the link's use cases run their own short transactions around BillRun's calls
 
 
 def _api_error(exc: service.LinkError) -> ApiError:

@@ -77,6 +77,14 @@ def session() -> Iterator[Session]:
         g.db_block = False
 
 
+def end_transaction() -> None:
+    """Commit what the request did so far (authentication) and hold no lock, for views whose use
+    cases run transactions of their own."""
+    current: Session | None = g.get("db_session")
+    if current is not None:
+        current.commit()
+
+
 def _close_session(_error: BaseException | None) -> None:
     current: Session | None = g.pop("db_session", None)
     if current is not None:
