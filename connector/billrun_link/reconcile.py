@@ -264,12 +264,12 @@ class Reconciler:
             self._record(target, lambda s: billrun_links.record_registered(s, row.id, target.fingerprint))
         except BillrunError as exc:
             log.warning("BillRun webhook %s (%s.%s): %s", row.webhook_id, module, action, exc.message)
-            scale = self.retry_scale
+            scale, message = self.retry_scale, exc.message
             self._record(
                 target,
                 lambda s: billrun_links.record_failure(
-                    s, row.id, exc.message, lambda attempts: backoff_seconds(attempts, scale)
-                )
+                    s, row.id, message, lambda attempts: backoff_seconds(attempts, scale)
+                ),
             )
             result.failed.append((row.pair, exc.message))
             if not isinstance(exc, PluginRefused):  # unreachable, refused credentials: all calls would fail

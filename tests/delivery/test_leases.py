@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections.abc import Iterator
@@ -119,7 +120,7 @@ def test_no_two_attempts_of_a_delivery_overlap_under_concurrent_retries_recovers
         attempts = _attempts(service, delivery_id)
         assert _delivery_row(service, delivery_id).attempt_count == len(attempts)
         spans = sorted((a.started_at, a.started_at + timedelta(milliseconds=a.duration_ms or 0)) for a in attempts)
-        for (_, end), (start, _) in zip(spans, spans[1:]):
+        for (_, end), (start, _) in itertools.pairwise(spans):
             assert start >= end - timedelta(milliseconds=5), f"attempts of {delivery_id} overlap"
 
 
