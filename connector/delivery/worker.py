@@ -40,6 +40,8 @@ log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.5
 PURGE_EVERY_SECONDS = 300.0
+PURGE_BUDGET_SECONDS = 2.0
+PURGE_PAUSE_SECONDS = 0.005
 # Finished attempts are recorded together: at the next claim, or at the latest this long after
 # the first of them came back (their leases are still held meanwhile).
 RECORD_DELAY = 0.05
@@ -237,12 +239,19 @@ class Worker:
         return []
 
     def _purge(self) -> None:
+        """Old events, a small batch per transaction, pausing between batches so that ingests and
+        claims get the write lock in between; at most PURGE_BUDGET_SECONDS per call (the rest waits
+        for the next one)."""
         cutoff = utcnow() - timedelta(days=self.settings.retention_days)
+        deadline = time.monotonic() + PURGE_BUDGET_SECONDS
+        after = None
         try:
-            while True:
+            while not self._stopping.is_set() and time.monotonic() < deadline:
                 with self.db.session() as session:
-                    if retention.purge(session, cutoff) == 0:
-                        return
+                    after = retention.purge_batch(session, cutoff, after).after
+                if after is None:
+                    return
+                time.sleep(PURGE_PAUSE_SECONDS)
         except Exception:
             log.exception("purging old events failed")
 

@@ -168,6 +168,7 @@ class Event(Base):
 
     __table_args__ = (
         Index("ix_events_tenant_id_type_created_at", "tenant_id", "type", "created_at"),
+        Index("ix_events_created_at", "created_at", "id"),
         UniqueConstraint("tenant_id", "client_event_id"),
     )
 

@@ -1,27 +1,63 @@
-"""Retention: deleting old events once none of their deliveries is pending."""
+"""Retention: deleting old events once none of their deliveries is pending.
+
+The purge walks old events in creation order, a small batch per transaction, so each batch holds
+SQLite's write lock for milliseconds and the caller can yield between batches. The pending check
+goes through the ``event_id`` index of ``deliveries``: with a large backlog, the status index would
+have the database walk every pending delivery for each old event.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, exists, select
+from sqlalchemy import Select, and_, delete, or_, select
 from sqlalchemy.orm import Session
 
 from connector.storage.deliveries import PENDING
 from connector.storage.models import Delivery, DeliveryAttempt, Event
 
+BATCH = 200
 
-def purge(session: Session, older_than: datetime, batch: int = 500) -> int:
-    """Delete up to *batch* events created before *older_than* with no pending delivery.
 
-    Their deliveries and attempts go with them (foreign keys cascade).
+@dataclass(frozen=True)
+class Purged:
+    """What one batch deleted, and where the next batch starts (``None``: no older event is left)."""
+
+    deleted: int
+    after: tuple[datetime, str] | None
+
+
+def pending_check(event_ids: list[str]) -> Select[tuple[str]]:
+    """Which of *event_ids* still have a pending delivery, looked up by event id.
+
+    ``status || ''`` keeps the planner off the ``(status, next_attempt_at)`` index.
     """
-    pending = exists().where(Delivery.event_id == Event.id, Delivery.status == PENDING)
-    victims = list(session.scalars(select(Event.id).where(Event.created_at < older_than, ~pending).limit(batch)))
-    if not victims:
-        return 0
-    attempts = select(Delivery.id).where(Delivery.event_id.in_(victims))
-    session.execute(delete(DeliveryAttempt).where(DeliveryAttempt.delivery_id.in_(attempts)))
-    session.execute(delete(Delivery).where(Delivery.event_id.in_(victims)))
-    session.execute(delete(Event).where(Event.id.in_(victims)))
-    return len(victims)
+    return (
+        select(Delivery.event_id)
+        .where(Delivery.event_id.in_(event_ids), Delivery.status.op("||")("") == PENDING)
+        .distinct()
+    )
+
+
+def purge_batch(session: Session, older_than: datetime, after: tuple[datetime, str] | None = None,
+                batch: int = BATCH) -> Purged:
+    """Delete the events among the next *batch* created before *older_than* (after the *after*
+    position) that have no pending delivery; their deliveries and attempts go with them."""
+    query = select(Event.id, Event.created_at).where(Event.created_at < older_than)
+    if after is not None:
+        query = query.where(
+            or_(Event.created_at > after[0], and_(Event.created_at == after[0], Event.id > after[1]))
+        )
+    rows = session.execute(query.order_by(Event.created_at, Event.id).limit(batch)).all()
+    if not rows:
+        return Purged(0, None)
+    candidates = [row.id for row in rows]
+    pending = set(session.scalars(pending_check(candidates)))
+    victims = [event_id for event_id in candidates if event_id not in pending]
+    if victims:
+        doomed = select(Delivery.id).where(Delivery.event_id.in_(victims))
+        session.execute(delete(DeliveryAttempt).where(DeliveryAttempt.delivery_id.in_(doomed)))
+        session.execute(delete(Delivery).where(Delivery.event_id.in_(victims)))
+        session.execute(delete(Event).where(Event.id.in_(victims)))
+    return Purged(len(victims), (rows[-1].created_at, rows[-1].id))
