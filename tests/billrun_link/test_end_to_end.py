@@ -10,9 +10,12 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import requests
 
 from .conftest import CLIENT_ID, CLIENT_SECRET, Double, wait_until
+
+pytestmark = pytest.mark.slow  # end to end: processes, servers, kill -9; `-m 'not slow'` skips them
 
 CLI = [sys.executable, "-c", "from connector.cli import main; main()"]
 

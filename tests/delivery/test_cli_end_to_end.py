@@ -23,6 +23,8 @@ from connector.catalog import get_catalog
 
 from .receiver import Receiver
 
+pytestmark = pytest.mark.slow  # end to end: processes, servers, kill -9; `-m 'not slow'` skips them
+
 CLI = [sys.executable, "-c", "from connector.cli import main; main()"]
 
 

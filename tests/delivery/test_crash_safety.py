@@ -24,6 +24,8 @@ from connector.storage.tenants import get_or_create_tenant
 from .conftest import wait_until
 from .receiver import Receiver, Received, Reply
 
+pytestmark = pytest.mark.slow  # end to end: processes, servers, kill -9; `-m 'not slow'` skips them
+
 # The dead worker's leases expire quickly; attempts are bounded well inside a lease.
 SHORT_LEASE = {"BILLRUN_CONNECTOR_LEASE_SECONDS": "4", "BILLRUN_CONNECTOR_TIMEOUT": "1.5", "BILLRUN_CONNECTOR_CONNECT_TIMEOUT": "1"}
 WORKER = [sys.executable, "-c", "from connector.cli import main; main()", "worker"]

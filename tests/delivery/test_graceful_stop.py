@@ -20,6 +20,8 @@ from connector.storage.tenants import get_or_create_tenant
 
 from .receiver import Receiver, Reply
 
+pytestmark = pytest.mark.slow  # end to end: processes, servers, kill -9; `-m 'not slow'` skips them
+
 CLI = [sys.executable, "-c", "from connector.cli import main; main()"]
 COMMANDS = {
     "serve": ["serve", "--port", "0", "--host", "127.0.0.1"],

@@ -19,6 +19,8 @@ import requests
 from .conftest import wait_until
 from .receiver import Receiver
 
+pytestmark = pytest.mark.slow  # end to end: processes, servers, kill -9; `-m 'not slow'` skips them
+
 CLI = [sys.executable, "-c", "from connector.cli import main; main()"]
 BIN = Path(sys.executable).parent
 TYPE = "accounts.create"

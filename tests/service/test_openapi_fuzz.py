@@ -6,6 +6,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import pytest
 import schemathesis
 from flask import Flask
 from hypothesis import HealthCheck, settings
@@ -16,6 +17,8 @@ from connector.app import create_app
 from connector.storage import tenants
 
 from .conftest import make_settings
+
+pytestmark = pytest.mark.slow  # end to end: processes, servers, kill -9; `-m 'not slow'` skips them
 
 EXAMPLES_PER_OPERATION = 30
 
