@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from connector import jsonlimits
-from connector.catalog import Catalog, get_catalog
+from connector.catalog import Catalog, UnknownEventType, get_catalog
 from connector.config import MAX_BODY_BYTES
 from connector.schema_view import SchemaNode
 
@@ -237,8 +237,22 @@ def _string(value: str, kinds: tuple[str, ...]) -> Any:
     return value
 
 
+def _generic(value: Any) -> Any:
+    """What the schema says nothing about: a ``{sec, usec}`` date becomes ISO 8601 UTC, a map whose keys
+    are exactly ``0..n-1`` becomes a list (PHP's http_build_query writes lists so), scalars stay strings."""
+    if isinstance(value, dict):
+        if "sec" in value and set(value) <= {"sec", "usec"}:
+            return _date(value)
+        if value and set(value) == {str(index) for index in range(len(value))}:
+            return [_generic(value[str(index)]) for index in range(len(value))]
+        return {key: _generic(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_generic(item) for item in value]
+    return value
+
+
 def _walk(node: SchemaNode, value: Any) -> Any:
-    """*value* typed by *node*; members and items the schema says nothing about pass unchanged."""
+    """*value* typed by *node*; members and items the schema says nothing about get :func:`_generic`."""
     if node.date_time:
         value = _date(value)
     if isinstance(value, str):
@@ -247,12 +261,12 @@ def _walk(node: SchemaNode, value: Any) -> Any:
         value = _as_list(value) or value
     if isinstance(value, list):
         items = node.items
-        return [_walk(items, item) for item in value] if items is not None else value
+        return [_walk(items, item) if items is not None else _generic(item) for item in value]
     if isinstance(value, dict):
         result = {}
         for key, item in value.items():
             member = node.member(key)
-            result[key] = _walk(member, item) if member is not None else item
+            result[key] = _walk(member, item) if member is not None else _generic(item)
         return result
     return value
 
@@ -261,12 +275,15 @@ def normalise(type_name: str, raw: dict[str, Any], catalog: Catalog | None = Non
     """Type a decoded payload (without ``module``/``action``) by the schema of *type_name*.
 
     Integers, numbers and booleans are coerced from strings, numeric-keyed maps become lists
-    where the schema says array, dates become ISO 8601 UTC. Unknown fields pass unchanged.
+    where the schema says array, dates become ISO 8601 UTC. Unknown fields pass unchanged. A type the
+    catalog does not know is typed by its module's schema (``<module>.*``), else by ``*``'s.
     """
     catalog = catalog or get_catalog()
-    if catalog.get(type_name) is None:
-        raise UnknownDeliveryType(f"unknown event type {type_name!r}")
-    return _walk(catalog.data_schema(type_name), raw)
+    try:
+        schema = catalog.data_schema(type_name)
+    except UnknownEventType:
+        raise UnknownDeliveryType(f"{type_name!r} is not a BillRun event name") from None
+    return _walk(schema, raw)
 
 
 def _media_type(content_type: str) -> str:
@@ -290,7 +307,13 @@ def parse_delivery(body: bytes, content_type: str, *, catalog: Catalog | None = 
     module, action = raw.pop("module", None), raw.pop("action", None)
     if not isinstance(module, str) or not isinstance(action, str) or not module or not action:
         raise UnknownDeliveryType("the body must name the BillRun module and action (fields module and action)")
-    type_name = catalog.type_for(module, action)
-    if type_name is None or not catalog.deliverable(type_name):
-        raise UnknownDeliveryType(f"unknown BillRun event: module {module[:100]!r}, action {action[:100]!r}")
+    # A pair the catalog does not know is still a BillRun event: kept as <module>.<action>.
+    type_name = catalog.type_for(module, action) or f"{module}.{action}"
+    if catalog.get(type_name) is not None and not catalog.knows(type_name):  # a group or a wildcard
+        raise UnknownDeliveryType(f"{type_name!r} names a group of events, not one BillRun sends")
+    if catalog.split(type_name) is None:
+        raise UnknownDeliveryType(
+            f"module {module[:100]!r} and action {action[:100]!r} do not name a BillRun event "
+            "(a module has no dot, whitespace or control characters; an action has 1 to 255 characters)"
+        )
     return type_name, normalise(type_name, raw, catalog)

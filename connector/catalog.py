@@ -9,6 +9,7 @@ normaliser and encoder walk payloads along the same view (:meth:`Catalog.data_sc
 from __future__ import annotations
 
 import copy
+import difflib
 import json
 import os
 import re
@@ -38,12 +39,35 @@ class CatalogError(RuntimeError):
     """The schema folder is missing or inconsistent."""
 
 
-class UnknownEventType(LookupError):
-    """The name is not an event type of the catalog."""
+ALL = "*"
+ANY_ACTION = "*"
+MAX_ACTION = 255  # a custom collection step name: free text of up to 255 characters
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
-    def __init__(self, type_name: object) -> None:
-        super().__init__(f"unknown event type {type_name!r}")
+
+class UnknownEventType(LookupError):
+    """The name is not an event type of the catalog; the message may suggest the closest one."""
+
+    def __init__(self, type_name: object, suggestion: str | None = None, reason: str = "") -> None:
+        message = reason or f"unknown event type {type_name!r}"
+        if suggestion is not None:
+            message += f"; did you mean {suggestion!r}?"
+        super().__init__(message + "; GET /api/v1/events lists them")
         self.type_name = type_name
+        self.suggestion = suggestion
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+def well_formed_action(action: str) -> bool:
+    """An action BillRun could send: 1 to 255 characters, no control characters (step names are free text)."""
+    return 0 < len(action) <= MAX_ACTION and not _CONTROL.search(action)
+
+
+def well_formed_module(module: str) -> bool:
+    """A module name: 1 to 100 characters, no dot, no whitespace or control characters."""
+    return 0 < len(module) <= 100 and "." not in module and not re.search(r"[\s\x00-\x1f\x7f]", module)
 
 
 @dataclass(frozen=True)
@@ -55,7 +79,7 @@ class EventType:
     module: str
     action: str
     group: str
-    kind: str  # "event", "group" (<entity>.trackchanges) or "family" (collection.*)
+    kind: str  # "event", "group" (<entity>.trackchanges), "module" (<module>.*) or "all" (*)
     title: str
     noun: str
     description: str
@@ -63,7 +87,9 @@ class EventType:
     important: bool
     schema_path: str
     expands_to: tuple[str, ...] = ()
-    action_pattern: str | None = None
+    action_pattern: str | None = None  # collection.*: what a custom step name may be
+    billrun_source: tuple[str, ...] = ()
+    never_fired_because: str | None = None
 
 
 @dataclass(frozen=True)
@@ -180,12 +206,13 @@ class Catalog:
         self._types: dict[str, EventType] = {}
         self._pairs: dict[tuple[str, str], str] = {}
         self._group_of: dict[str, str] = {}
-        self._family: EventType | None = None
+        self._wildcards: dict[str, EventType] = {}  # module -> <module>.*, and "*" -> *
+        self._steps: EventType | None = None  # the module wildcard whose unknown actions are custom steps
         self._compiled: dict[str, _Compiled] = {}
         for entry in self.document["events"]:
             self._add(entry)
         self._envelope = self._validator(self._inline(self._uri(ENVELOPE_FILE)))
-        pattern = self._family.action_pattern if self._family else None
+        pattern = self._steps.action_pattern if self._steps else None
         self._step_pattern = re.compile(pattern) if pattern else None
 
     # -- loading ---------------------------------------------------------------------------------
@@ -230,13 +257,20 @@ class Catalog:
             group=entry["group"], kind=entry["kind"], title=entry["title"], noun=entry["noun"],
             description=entry["description"], fired_by_billrun=entry["fired_by_billrun"],
             important=entry["important"], schema_path=entry["schema"],
-            expands_to=tuple(entry.get("expands_to", ())), action_pattern=entry.get("action_pattern"))
+            expands_to=tuple(entry.get("expands_to", ())), action_pattern=entry.get("action_pattern"),
+            billrun_source=tuple(entry.get("billrun_source", ())),
+            never_fired_because=entry.get("never_fired_because"))
         self._types[event_type.type] = event_type
-        self._pairs[(event_type.module.lower(), event_type.action.lower())] = event_type.type
+        if event_type.kind == "event":
+            self._pairs[(event_type.module.lower(), event_type.action.lower())] = event_type.type
         for concrete in event_type.expands_to:
             self._group_of[concrete] = event_type.type
-        if event_type.kind == "family":
-            self._family = event_type
+        if event_type.kind == "module":
+            self._wildcards[event_type.module] = event_type
+            if event_type.action_pattern:
+                self._steps = event_type
+        elif event_type.kind == "all":
+            self._wildcards[ALL] = event_type
         uri = self._uri(event_type.schema_path)
         data = self._view.node(self._inline(f"{uri}#/properties/data"))
         self._compiled[event_type.type] = _Compiled(
@@ -249,54 +283,129 @@ class Catalog:
         """Every catalog entry, in catalog order."""
         return list(self._types.values())
 
+    def modules(self) -> list[str]:
+        """The BillRun modules the catalog knows, in catalog order."""
+        return [module for module in self._wildcards if module != ALL]
+
+    @staticmethod
+    def split(type_name: str) -> tuple[str, str] | None:
+        """``(module, action)`` of a concrete ``<module>.<action>`` name, or None when it is not one."""
+        module, dot, action = type_name.partition(".")
+        if not dot or not well_formed_module(module) or not well_formed_action(action):
+            return None
+        return module, action
+
     def _is_custom_step(self, type_name: str) -> bool:
-        family = self._family
-        if family is None or self._step_pattern is None or type_name in self._types:
+        steps = self._steps
+        if steps is None or self._step_pattern is None or type_name in self._types:
             return False
-        prefix = family.module + "."
+        prefix = steps.module + "."
         return type_name.startswith(prefix) and bool(self._step_pattern.match(type_name[len(prefix):]))
 
     def get(self, type_name: str) -> EventType | None:
-        """The entry of *type_name*; a concrete custom step resolves to the ``collection.*`` family."""
+        """The entry of *type_name*; a custom collection step resolves to ``collection.*``."""
         if type_name in self._types:
             return self._types[type_name]
-        return self._family if self._is_custom_step(type_name) else None
+        return self._steps if self._is_custom_step(type_name) else None
 
-    def subscribable(self, type_name: str) -> bool:
-        """Valid in a subscription: concrete types, trackchanges groups, ``collection.*``, custom steps."""
-        return self.get(type_name) is not None
+    def knows(self, type_name: str) -> bool:
+        """A concrete type of the catalog: a listed ``<module>.<action>`` or a custom collection step."""
+        entry = self._types.get(type_name)
+        return entry.kind == "event" if entry is not None else self._is_custom_step(type_name)
 
     def deliverable(self, type_name: str) -> bool:
-        """A concrete type an event can carry (not a group, not the family itself)."""
-        entry = self.get(type_name)
-        return entry is not None and (entry.kind == "event" or (entry.kind == "family" and type_name != entry.type))
+        """A concrete type the connector's own APIs may publish (one the catalog knows)."""
+        return self.knows(type_name)
+
+    def subscribable(self, name: str) -> bool:
+        """Valid in a subscription: a known type, a trackchanges group, ``<module>.*``, ``*``, a custom step."""
+        return self.get(name) is not None
+
+    def check_subscribable(self, name: str) -> str:
+        """*name* if one may subscribe to it, else :class:`UnknownEventType` saying what was meant."""
+        if self.subscribable(name):
+            return name
+        suggestion = self._suggestion(name)
+        module = name.partition(".")[0]
+        if "." not in name:
+            reason = f"{name!r} is not an event type: use <module>.<action>, <module>.* or *"
+        elif module not in self._wildcards:
+            reason = f"unknown event type {name!r}: no module {module!r} (modules: {', '.join(self.modules())})"
+        else:
+            reason = (f"unknown event type {name!r} ({module}.* receives every action of {module},"
+                      " listed or not)")
+        raise UnknownEventType(name, suggestion, reason)
+
+    def _suggestion(self, name: str) -> str | None:
+        names = list(self._types)
+        lowered = {candidate.lower(): candidate for candidate in names}
+        if name.lower() in lowered:
+            return lowered[name.lower()]
+        close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+        return close[0] if close else None
 
     def type_for(self, module: str, action: str) -> str | None:
-        """The type name of a BillRun ``(module, action)`` pair, in BillRun's case, or ``None``."""
+        """The catalog's name of a BillRun ``(module, action)`` pair (its case may differ), or ``None``."""
         exact = f"{module}.{action}"
-        if exact in self._types:
+        if self.knows(exact):
             return exact
         known = self._pairs.get((module.lower(), action.lower()))
         if known is not None:
             return known
-        family = self._family
-        if family is not None and module.lower() == family.module:
-            candidate = f"{family.module}.{action}"
+        steps = self._steps
+        if steps is not None and module.lower() == steps.module:
+            candidate = f"{steps.module}.{action}"
             return candidate if self._is_custom_step(candidate) else None
         return None
 
     def subscription_keys(self, event_type: str) -> tuple[str, ...]:
-        """Subscription types that receive a concrete event: itself, its trackchanges group, or ``collection.*``."""
-        if not self.deliverable(event_type):
+        """What a subscription may name to receive an event of *event_type*, known to the catalog or not.
+
+        The type itself, its trackchanges group, ``<module>.*`` and ``*``. An event whose action is
+        the name of a group or a wildcard (BillRun never sends one) reaches the wildcards only.
+        """
+        parts = self.split(event_type)
+        if parts is None:
             return ()
+        entry = self._types.get(event_type)
+        keys = [event_type] if entry is None or entry.kind == "event" else []
         if event_type in self._group_of:
-            return (event_type, self._group_of[event_type])
-        if self._is_custom_step(event_type) and self._family is not None:
-            return (event_type, self._family.type)
-        return (event_type,)
+            keys.append(self._group_of[event_type])
+        wildcard = self._wildcards.get(parts[0])
+        if wildcard is not None:
+            keys.append(wildcard.type)
+        if ALL in self._wildcards:
+            keys.append(ALL)
+        return tuple(dict.fromkeys(keys))
+
+    def billrun_pairs(self, name: str) -> list[tuple[str, str]]:
+        """The ``(module, action)`` pairs BillRun really fires that a subscription to *name* receives.
+
+        What a BillRun webhook must be registered for: a known type (nothing when BillRun never fires
+        it), a group's or a module's fired actions (``collection.*``: the two state changes, custom
+        steps cannot be listed), every fired pair for ``*``, a custom step itself.
+        """
+        entry = self.get(name)
+        if entry is None:
+            return []
+        if entry.kind == "module" and entry.type != name:  # a custom step
+            parts = self.split(name)
+            return [parts] if parts is not None else []
+        if entry.kind == "event":
+            members = [entry]
+        elif entry.kind == "group":
+            members = [self._types[t] for t in entry.expands_to]
+        else:
+            members = [e for e in self._types.values() if e.kind == "event"
+                       and (entry.kind == "all" or e.module == entry.module)]
+        return [(e.module, e.action) for e in members if e.fired_by_billrun]
 
     def _compiled_for(self, type_name: str) -> _Compiled:
+        """A type's compiled schemas; a type the catalog does not know gets its module's or ``*``'s."""
         entry = self.get(type_name)
+        if entry is None:
+            parts = self.split(type_name)
+            entry = (self._wildcards.get(parts[0]) or self._wildcards.get(ALL)) if parts is not None else None
         if entry is None:
             raise UnknownEventType(type_name)
         return self._compiled[entry.type]
@@ -304,7 +413,7 @@ class Catalog:
     # -- schemas and samples ---------------------------------------------------------------------
 
     def schema(self, type_name: str) -> dict[str, Any]:
-        """The schema document of a type (a custom step gets the family's)."""
+        """The schema document of a type (a custom step gets ``collection.*``'s)."""
         return copy.deepcopy(self._compiled_for(type_name).schema)
 
     def data_schema(self, type_name: str) -> SchemaNode:
@@ -312,14 +421,16 @@ class Catalog:
         return self._compiled_for(type_name).data_schema
 
     def samples(self, type_name: str) -> list[dict[str, Any]]:
-        """Sample envelopes; a concrete custom step's samples carry its own type and step name."""
+        """Sample envelopes; a custom step's samples are the custom steps of ``collection.*``, renamed."""
         samples = copy.deepcopy(self._compiled_for(type_name).schema.get("examples", []))
-        if self._is_custom_step(type_name):
-            step = type_name.split(".", 1)[1]
-            for sample in samples:
-                sample["type"] = type_name
-                sample["data"]["step"]["step_code"] = step
-        return samples
+        if not self._is_custom_step(type_name):
+            return samples
+        step = type_name.split(".", 1)[1]
+        custom = [sample for sample in samples if self._is_custom_step(sample.get("type", ""))]
+        for sample in custom:
+            sample["type"] = type_name
+            sample["data"]["step"]["step_code"] = step
+        return custom
 
     # -- validation ------------------------------------------------------------------------------
 
@@ -330,7 +441,7 @@ class Catalog:
     def validate_envelope(self, envelope: Any) -> list[ValidationIssue]:
         """Every error of a whole delivery ``{id, type, timestamp, data}``."""
         type_name = envelope.get("type") if isinstance(envelope, dict) else None
-        if isinstance(type_name, str) and self.get(type_name) is not None:
+        if isinstance(type_name, str) and (self.get(type_name) is not None or self.split(type_name) is not None):
             return self._compiled_for(type_name).envelope.issues(envelope)
         issues = self._envelope.issues(envelope)
         if isinstance(type_name, str):

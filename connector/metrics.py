@@ -25,6 +25,11 @@ EVENTS_INGESTED = Counter(
     "Events accepted by this process, by path (billrun: the ingest URL; api: POST /api/v1/events; test).",
     ["path"],
 )
+UNCATALOGUED = Counter(
+    "billrun_connector_uncatalogued_events",
+    "Events from BillRun whose type the catalog does not know (kept and delivered to * and <module>.*), by type.",
+    ["type"],
+)
 ATTEMPTS = Counter(
     "billrun_connector_delivery_attempts",
     "Delivery attempts made by this process, by what the policy decided (succeeded, retry, failed, gone).",

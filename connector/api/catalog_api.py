@@ -47,7 +47,8 @@ def samples(query: dict[str, Any], event_type: str) -> list[dict[str, Any]]:
     """Up to `limit` sample deliveries, newest first, exactly as they are delivered.
 
     The tenant's most recent stored events of this type (of the member types for a `trackchanges`
-    group, of any step for `collection.*`) when there are any, else the samples of the schema.
+    group, of any action for `<module>.*`, of any type for `*`) when there are any, else the samples
+    of the schema. Quarantined events are not shown.
     """
     entry = _entry(event_type)
     limit = query["limit"]
@@ -55,9 +56,10 @@ def samples(query: dict[str, Any], event_type: str) -> list[dict[str, Any]]:
     selection: dict[str, Any] = {"types": (event_type,)}
     if entry.kind == "group":
         selection = {"types": tuple(entry.expands_to)}
-    elif event_type == entry.type and entry.kind == "family":  # any custom step: no catalog entry of its own
-        concrete = [other.type for other in catalog.types() if other.module == entry.module]
-        selection = {"type_prefix": f"{entry.module}.", "exclude_types": concrete}
+    elif event_type == entry.type and entry.kind == "module":
+        selection = {"type_prefix": f"{entry.module}."}
+    elif entry.kind == "all":
+        selection = {"type_prefix": ""}
     with context.session() as session:
         rows = recent_events(session, current_principal().tenant_id, limit=limit, **selection)
         stored = [row.envelope() for row in rows]

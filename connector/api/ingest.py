@@ -47,11 +47,11 @@ _DOC = {
     },
     "responses": {
         "200": {"description": "Stored with its deliveries", "content": {"application/json": {"schema": _ANSWER}}},
-        "400": {"description": "Unreadable body"},
         "401": {"description": "Not an ingest URL of this connector, or revoked"},
         "413": {"description": "Body over the size limit"},
         "415": {"description": "Neither a form body nor JSON"},
-        "422": {"description": "Unknown module/action, or (strict mode) a payload that does not match its schema"},
+        "400": {"description": "Not a BillRun delivery: unreadable, or no usable module and action"},
+        "422": {"description": "(strict mode) a payload that does not match its schema"},
     },
 }
 
@@ -62,7 +62,7 @@ def _wire_error(exc: billrun.WireFormatError) -> ApiError:
     if isinstance(exc, billrun.UnsupportedContentType):
         return ApiError(415, "unsupported_media_type", str(exc))
     if isinstance(exc, billrun.UnknownDeliveryType):
-        return ApiError(422, "unknown_event", str(exc))
+        return ApiError(400, "not_a_delivery", str(exc))
     return ApiError(400, "bad_request", f"unreadable BillRun delivery: {exc}")
 
 
@@ -74,10 +74,8 @@ def ingest(token: str) -> tuple[Response, int]:
     try:
         result = ingest_billrun(context.runtime(), token, body, request.content_type or "")
     except billrun.WireFormatError as exc:
-        error = _wire_error(exc)
-        if error.status == 422:
-            log.warning("ingest refused: %s", exc)
-        raise error from None
+        log.warning("ingest refused: %s", exc)
+        raise _wire_error(exc) from None
     except Invalid as exc:
         log.warning("ingest refused: %s: %s", exc.message, "; ".join(exc.fields.get("data", [])))
         raise

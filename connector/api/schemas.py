@@ -186,14 +186,22 @@ class EventTypeSchema(Schema):
     module = fields.String()
     action = fields.String()
     group = fields.String()
-    kind = fields.String(metadata={"description": "`event`, `group` (trackchanges) or `family` (collection.*)."})
+    kind = fields.String(
+        metadata={"description": "`event`, `group` (trackchanges), `module` (`<module>.*`) or `all` (`*`)."}
+    )
     title = fields.String()
     noun = fields.String()
     description = fields.String()
     fired_by_billrun = fields.Boolean()
     important = fields.Boolean()
     expands_to = fields.List(fields.String(), allow_none=True)
-    action_pattern = fields.String(allow_none=True)
+    action_pattern = fields.String(
+        allow_none=True, metadata={"description": "`collection.*`: what a custom step name may be."}
+    )
+    billrun_source = fields.List(
+        fields.String(), metadata={"description": "BillRun source files that fire it (BillRun/system)."}
+    )
+    never_fired_because = fields.String(allow_none=True)
 
 
 class EventTypeListSchema(Schema):

@@ -2,31 +2,25 @@
 
 from __future__ import annotations
 
-from connector.catalog import get_catalog
+from connector.catalog import UnknownEventType, get_catalog
 from connector.config import Settings
 from connector.delivery.netguard import NetGuard, TargetRefused
 from connector.delivery.targets import InvalidTarget
+
 
 class InvalidTargetUrl(ValueError):
     """The URL cannot be a webhook target; the message says why."""
 
 
-class UnknownEventType(ValueError):
-    """The name is not a subscribable event type of the catalog; the message says why."""
+__all__ = ["InvalidTargetUrl", "UnknownEventType", "validate_event_type", "validate_target_url"]
 
 
 def validate_event_type(name: str) -> str:
-    """Return *name* if the catalog lets one subscribe to it (a concrete type, a group or a family)."""
-    catalog = get_catalog()
-    if catalog.subscribable(name):
-        return name
-    module = name.split(".", 1)[0]
-    modules = sorted({entry.module for entry in catalog.types()})
-    if "." not in name:
-        raise UnknownEventType(f"{name!r} is not an event type: use <module>.<action>, e.g. subscribers.update")
-    if module not in modules:
-        raise UnknownEventType(f"unknown event type {name!r}: no module {module!r} (modules: {', '.join(modules)})")
-    raise UnknownEventType(f"unknown event type {name!r}; GET /api/v1/events lists them")
+    """*name* if one may subscribe to it: a type, a group, ``<module>.*``, ``*`` or a custom collection step.
+
+    Raises :class:`UnknownEventType` with a "did you mean" suggestion otherwise.
+    """
+    return get_catalog().check_subscribable(name)
 
 
 def validate_target_url(url: str, settings: Settings) -> str:

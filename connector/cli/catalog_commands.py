@@ -93,8 +93,10 @@ def catalog_command(as_json: bool) -> None:
             notes = [] if event.fired_by_billrun else ["never fired by BillRun"]
             if event.kind == "group":
                 notes.append("all of: " + ", ".join(a.split(".", 1)[1] for a in event.expands_to))
-            if event.kind == "family":
-                notes.append("any custom step: collection.<step name>")
+            if event.kind == "module":
+                notes.append(f"every {event.module}.<action>, listed or not")
+            if event.kind == "all":
+                notes.append("every event")
             suffix = f"  ({'; '.join(notes)})" if notes else ""
             click.echo(f"  {event.type:<{width}}  {event.title}{suffix}")
     click.echo(f"{len(types)} event types")

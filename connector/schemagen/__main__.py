@@ -1,4 +1,4 @@
-"""``python -m connector.schemagen [--check]``: regenerate ``schemas/`` and ``docs/events.md``."""
+"""``python -m connector.schemagen [--check]``: regenerate ``schemas/``, ``docs/events.md`` and ``docs/billrun.md``."""
 
 from __future__ import annotations
 

@@ -8,17 +8,22 @@ from typing import Any
 from connector.schemagen.catalog_entries import catalog_document
 from connector.schemagen.dsl import Schema, ref
 from connector.schemagen.fields import (
-    CHANGE_REQUIRED,
     COMMON_TYPES,
-    DOCUMENT_DEFS,
     DOCUMENT_FIELDS,
     ENTITY_FIELDS,
-    ENTITY_REQUIRED,
     PAYLOADS,
+    change_required,
     entity_change,
 )
-from connector.schemagen.samples import HOOK_SAMPLES, CUSTOM_STEP_NAME, envelope, entity_change_sample
-from connector.schemagen.spec import CUSTOM_STEP_PATTERN, ENTITIES, FAMILY, HOOKS
+from connector.schemagen.samples import (
+    CUSTOM_STEP_NAME,
+    EXTRA_CHANGE_SAMPLES,
+    FREE_TEXT_STEP_NAME,
+    HOOK_SAMPLES,
+    entity_change_sample,
+    envelope,
+)
+from connector.schemagen.spec import ALL_TYPES, CUSTOM_STEP_DOCUMENT, ENTITIES, HOOKS
 
 BASE_URI = "https://billrun-connector.invalid/schemas/"
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -42,8 +47,9 @@ def _common() -> dict[str, Document]:
         "type": "object",
         "properties": {
             "id": ref("types.json#/$defs/event_id"),
-            "type": {"type": "string", "pattern": r"^[a-z_]+\.[A-Za-z0-9_ .-]+$",
-                     "description": "The event type, <module>.<action> with BillRun's names."},
+            "type": {"type": "string", "pattern": r"^[^.]+\..+$",
+                     "description": "The event type, <module>.<action> with BillRun's names (an action may be"
+                                    " free text: a collection step name)."},
             "timestamp": ref("types.json#/$defs/date", "When the connector received the event (ISO 8601 UTC)."),
             "data": {"type": "object", "description": "The BillRun payload, normalised to typed JSON."},
         },
@@ -70,8 +76,6 @@ def _documents() -> dict[str, Document]:
                          "type": "object", "properties": props}
         if required:
             doc["required"] = list(required)
-        if name in DOCUMENT_DEFS:
-            doc["$defs"] = DOCUMENT_DEFS[name]
         docs[path] = doc
     return docs
 
@@ -80,6 +84,7 @@ def _event_document(entry: dict[str, Any], type_schema: Schema, data: Schema,
                     examples: list[Document]) -> Document:
     doc = _head(entry["schema"], entry["title"], entry["description"])
     doc.update({
+        "type": "object",
         "allOf": [{"$ref": ENVELOPE}],
         "properties": {"type": type_schema, "data": data},
         "examples": examples,
@@ -91,33 +96,64 @@ def _timestamp(index: int) -> str:
     return f"2024-03-01T09:{index // 60 % 60:02d}:{index % 60:02d}Z"
 
 
+def _concrete_samples(entry: dict[str, Any]) -> list[Document]:
+    """Payloads of a concrete type: the hook's samples, or the derived change and any extra ones."""
+    type_name = entry["type"]
+    if type_name in HOOK_SAMPLES:
+        return HOOK_SAMPLES[type_name]
+    return [entity_change_sample(entry["module"], entry["action"]), *EXTRA_CHANGE_SAMPLES.get(type_name, [])]
+
+
+GENERIC_DATA: Schema = {"type": "object", "description": "The BillRun payload, normalised: declared fields typed,"
+                        " dates in ISO 8601 UTC, numeric-keyed maps as lists, other values as BillRun sent them."}
+
+
+def _wildcard(entry: dict[str, Any], concrete: list[dict[str, Any]], index: int) -> Document:
+    """The schema of ``<module>.*`` or ``*``: any action, with samples of the known ones."""
+    module = entry["module"]
+    if module == ALL_TYPES:
+        shown = [e for e in concrete if e["important"]][:3]
+        type_schema: Schema = {"type": "string", "description": "Any event type, <module>.<action>."}
+    else:
+        shown = [e for e in concrete if e["module"] == module][:2]
+        type_schema = {"type": "string", "pattern": f"^{module}\\..+$",
+                       "description": f"{module}.<action>: any action of the module."}
+    examples = [envelope(e["type"], _concrete_samples(e)[0], _timestamp(index)) for e in shown]
+    data = GENERIC_DATA
+    if module == "collection":  # every collection event carries a step; custom steps are the point
+        steps = [f"collection.{CUSTOM_STEP_NAME}", f"collection.{FREE_TEXT_STEP_NAME}"]
+        examples = [envelope(t, d, _timestamp(index)) for t in steps for d in HOOK_SAMPLES[t]] + examples[:1]
+        type_schema = {"type": "string", "pattern": "^collection\\..+$",
+                       "description": "collection.in_collection, collection.out_of_collection or"
+                                      " collection.<step name> for a custom dunning step."}
+        data = PAYLOADS[CUSTOM_STEP_DOCUMENT]
+    return _event_document(entry, type_schema, data, examples)
+
+
 def _events(catalog: Document) -> dict[str, Document]:
     hooks = {f"{h.module}.{h.action}": h for h in HOOKS}
+    concrete = [e for e in catalog["events"] if e["kind"] == "event"]
     docs = {}
     for index, entry in enumerate(catalog["events"]):
-        type_name, module, action = entry["type"], entry["module"], entry["action"]
+        type_name, module = entry["type"], entry["module"]
         if entry["kind"] == "group":
             expands = entry["expands_to"]
             shown = [t for t in expands if t.split(".", 1)[1] in ("create", "update")] or expands[:1]
             examples = [envelope(t, entity_change_sample(module, t.split(".", 1)[1]), _timestamp(index))
                         for t in shown]
-            type_schema = {"enum": expands, "description": "The concrete change action."}
-            data = entity_change(module, ("modifiedUser",))
-        elif entry["kind"] == "family":
-            concrete = f"{module}.{CUSTOM_STEP_NAME}"
-            examples = [envelope(concrete, d, _timestamp(index)) for d in HOOK_SAMPLES[concrete]]
-            type_schema = {"type": "string", "pattern": rf"^{module}\.{CUSTOM_STEP_PATTERN.lstrip('^')}",
-                           "description": "collection.<step name>, the name of the configured dunning step."}
-            data = PAYLOADS[FAMILY.document]
-        elif type_name in hooks:
-            examples = [envelope(type_name, d, _timestamp(index)) for d in HOOK_SAMPLES[type_name]]
-            type_schema = {"const": type_name}
+            type_schema: Schema = {"enum": expands, "description": "The concrete change action."}
+            docs[entry["schema"]] = _event_document(entry, type_schema, entity_change(module, ("modifiedUser",)),
+                                                    examples)
+            continue
+        if entry["kind"] in ("module", "all"):
+            docs[entry["schema"]] = _wildcard(entry, concrete, index)
+            continue
+        examples = [envelope(type_name, d, _timestamp(index)) for d in _concrete_samples(entry)]
+        if type_name in hooks:
             data = PAYLOADS[hooks[type_name].document]
         else:
-            examples = [envelope(type_name, entity_change_sample(module, action), _timestamp(index))]
-            type_schema = {"const": type_name}
-            data = entity_change(module, ENTITY_REQUIRED.get(action, CHANGE_REQUIRED))
-        docs[entry["schema"]] = _event_document(entry, type_schema, data, examples)
+            data = entity_change(module, change_required(module, entry["action"]))
+        docs[entry["schema"]] = _event_document(entry, {"const": type_name}, data, examples)
     return docs
 
 

@@ -18,15 +18,33 @@ Every event the connector delivers is a JSON object `{id, type, timestamp, data}
 | field | type | meaning |
 |---|---|---|
 | `id` | string `[A-Za-z0-9_]` | The event id (`evt_...`); the same on every retry and replay, and sent as the `webhook-id` header. |
-| `type` | string | The event type, `<module>.<action>` with BillRun's exact names, e.g. `subscribers.update`. Always concrete: a subscription to `subscribers.trackchanges` or `collection.*` receives `subscribers.update` or `collection.send_reminder_sms`. |
+| `type` | string | The event type, `<module>.<action>` with BillRun's exact names, e.g. `subscribers.update`. Always concrete: a subscription to `subscribers.trackchanges`, `collection.*` or `*` receives `subscribers.update`, `collection.Reminder (day 3)` and so on. |
 | `timestamp` | date-time | When the connector received the event, ISO 8601 UTC. |
 | `data` | object | BillRun's payload, normalised: numbers, booleans and lists typed, dates in ISO 8601 UTC. BillRun's `module` and `action` are in `type`, not here. |
 
 BillRun itself POSTs a PHP form body (`before[aid]=1&before[from][sec]=1706659200...`) where every value is
 a string, lists are maps keyed `0`, `1`, ..., dates are `{sec, usec}`, and nulls, empty lists and Mongo ids are
 left out. The connector turns that into the typed JSON described here, guided by each type's JSON Schema in
-`schemas/` (`schemas/catalog.json` lists them all). Fields a schema does not know, such as custom fields,
-are passed on as BillRun sent them.
+`schemas/` (`schemas/catalog.json` lists them all; `docs/billrun.md` says where BillRun fires each type).
+
+Fields a schema does not declare, such as custom fields, are normalised generically: a `{sec, usec}` pair
+anywhere becomes an ISO 8601 UTC date, a map whose keys are exactly `0` to `n-1` becomes a list, and every
+other value stays the string BillRun sent. **BillRun drops nulls and empty lists** (PHP's `http_build_query`
+leaves them out), so an absent field may simply mean empty: a subscriber without services has no `services`,
+a first prepaid top-up has no `before`.
+
+A number JSON cannot carry (`1e999`, `NaN`, `Infinity`, or an integer outside the signed 64-bit range) stays
+the string BillRun sent and the event is marked schema-invalid; invalid UTF-8 and lone surrogates become
+U+FFFD. Every delivered body is strict JSON (RFC 8259).
+
+## Subscribing
+
+A subscription names concrete types, `<entity>.trackchanges` groups, module wildcards `<module>.*` (every
+action of the module, including actions this catalog does not list) or `*` (everything). A delivery whose
+`module` and `action` the catalog does not know is still stored and delivered, as `<module>.<action>`, to
+`*` and `<module>.*` subscribers; the event and the delivery log say it was not in the catalog. A custom
+collection step arrives as `collection.<step name>` (any name BillRun allows, up to 255 characters) and
+reaches `collection.*`.
 
 ## Where BillRun's documentation and its behaviour differ
 
@@ -45,8 +63,14 @@ are passed on as BillRun sent them.
   BillRun's body holds only the module and action; `data` is empty unless the sender is not BillRun.
 - **Collection state changes carry a list of accounts** (`step.extra_params.aids`), not one `aid`, and are
   sent in batches.
-- **More modules than the documentation lists can fire** (e.g. `charges`, `reports`); the catalog covers
-  the documented ones.
+- **More modules than the documentation lists fire**: `charges`, `reports`, `bills.update` and
+  `suggestions.update` (billapi changes), `login.login` and `jobs_messages.create`/`cancelled` (audit-trail
+  entries outside billapi). The catalog lists them all.
+- **`users.changepassword` and `discounts.reopen` are never fired**: `changePassword()` writes no audit
+  entry, and discounts have no reopen action. Both stay in the catalog, marked so.
+- **`permanentchange` sends only the revision that gets split**, and its `after` is that old revision
+  closed at the change date; **`move` and `delete` may be followed by an extra `update`** of the
+  neighbouring revision. See `docs/billrun.md`.
 """
 
 
@@ -146,8 +170,8 @@ class _Docs:
             for entry in self.catalog["events"]:
                 if entry["group"] != group["id"]:
                     continue
-                fired = "yes" if entry["fired_by_billrun"] else "**no** (documented only)"
-                if entry["kind"] == "group":
+                fired = "yes" if entry["fired_by_billrun"] else "**no**"
+                if entry["kind"] != "event":
                     fired = "as its actions"
                 target = self.anchor(entry["schema"])
                 parts.append(f"| [`{entry['type']}`](#{target}) | {entry['title']} | {fired}"
@@ -163,10 +187,10 @@ class _Docs:
                  _text(entry["description"]), ""]
         if entry["kind"] == "group":
             parts += ["Stands for: " + ", ".join(f"`{t}`" for t in entry["expands_to"]) + ".", ""]
-        if entry["kind"] == "family":
-            parts += [f"The step name must match `{entry['action_pattern']}`.", ""]
+        if entry["kind"] == "module":
+            parts += [f"Stands for every `{entry['module']}.<action>`, listed here or not.", ""]
         if not entry["fired_by_billrun"]:
-            parts += ["**BillRun never fires this type** (see above).", ""]
+            parts += [f"**BillRun never fires this type**: {entry['never_fired_because']}.", ""]
         parts += [f"Schema: `schemas/{path}`. Key: `{entry['key']}`.", "", self.table(self.rows(path, data)), ""]
         sample = json.dumps(schema["examples"][0], indent=2, ensure_ascii=False)
         parts += ["<details><summary>Sample</summary>", "", "```json", sample, "```", "", "</details>", ""]

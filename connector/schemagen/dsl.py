@@ -39,6 +39,11 @@ def b(desc: str, **extra: Any) -> Schema:
     return _with({"type": "boolean"}, desc, extra)
 
 
+def or_string(schema: Schema) -> Schema:
+    """*schema*'s type, or a string: for fields BillRun declares as strings (an empty one means unset)."""
+    return {**schema, "type": [schema["type"], "string"]}
+
+
 def shared(name: str, desc: str = "", **extra: Any) -> Schema:
     """A reference to a definition of ``common/types.json``."""
     return _with({"$ref": f"{TYPES}#/$defs/{name}"}, desc, extra)

@@ -6,7 +6,7 @@ allow extra properties: BillRun lets operators add custom fields to most entitie
 
 from __future__ import annotations
 
-from connector.schemagen.dsl import Schema, arr, b, date, i, money, n, obj, ref, s, shared
+from connector.schemagen.dsl import Schema, arr, b, date, i, money, n, obj, or_string, ref, s, shared
 
 DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$"
 
@@ -60,6 +60,14 @@ COMMON_TYPES: dict[str, Schema] = {
     }),
     "db_ref": obj("A reference to another BillRun document; only the collection name (under the key $ref)"
                   " survives the form encoding."),
+    "allocation": obj("An invoice or payment covered, and the amount.", {
+        "type": s("inv (invoice) or rec (payment).", enum=["inv", "rec"]),
+        "id": {"type": ["integer", "string"], "description": "Invoice number or payment txid."},
+        "amount": money("Amount allocated."),
+        "total_amount": money("Total of the covered bill."),
+        "date": date("When it was allocated."),
+    }),
+    "price_override": obj("A price override of an account or a subscriber."),
 }
 
 
@@ -68,6 +76,34 @@ def _revision(noun: str) -> dict[str, Schema]:
         "from": date(f"Start of this revision of the {noun}."),
         "to": date(f"End of this revision of the {noun} (far in the future when open-ended)."),
         "creation_time": date(f"When the {noun} was first created."),
+    }
+
+
+def _discount_like(noun: str) -> dict[str, Schema]:
+    """Discounts and charges (their billapi ini declares priority, cycles, limit and proration as strings)."""
+    return {
+        "key": s(f"{noun.capitalize()} key."),
+        "description": s(f"Human name of the {noun}."),
+        "type": s("monetary or percentage.", enum=["monetary", "percentage"]),
+        "subject": obj(f"What the {noun} applies to and by how much.", {
+            "general": obj("The whole bill.", {"value": n("Amount or fraction.")}),
+            "plan": obj("By plan name.", values=obj("A plan.", {"value": n("Amount or fraction.")})),
+            "service": obj("By service name.", values=obj("A service.", {"value": n("Amount or fraction.")})),
+        }),
+        "params": obj(f"When the {noun} applies.", {
+            "min_subscribers": or_string(i("Fewest subscribers the account must have (empty: no minimum).")),
+            "max_subscribers": or_string(i("Most subscribers the account may have (empty: no maximum).")),
+            "conditions": arr("Conditions on account and subscriber fields.", obj("A condition set.")),
+        }),
+        "proration": s("Proration policy, e.g. inherited."),
+        "prorated_start": or_string(b("Whether the first cycle is prorated.")),
+        "prorated_end": or_string(b("Whether the last cycle is prorated.")),
+        "priority": or_string(i(f"Order among {noun}s.")),
+        "cycles": or_string(i(f"Number of cycles the {noun} lasts (empty: unlimited).")),
+        "excludes": arr(f"{noun.capitalize()}s this one excludes.", s(f"A {noun} key.")),
+        "limit": or_string(n("Cap on the amount (empty: none).")),
+        "simultaneous_limit": i("How many times it may apply at once."),
+        **_revision(noun),
     }
 
 
@@ -98,7 +134,7 @@ ENTITY_FIELDS: dict[str, tuple[str, dict[str, Schema]]] = {
         "invoice_detailed": b("Whether invoices show usage details."),
         "account_import_id": s("Id given by an import."),
         "services": arr("Services attached at account level.", shared("service_entry")),
-        "overrides": obj("Account-level price overrides."),
+        "overrides": arr("Account-level price overrides.", shared("price_override")),
         **_revision("account"),
     }),
     "subscribers": ("A subscriber (a line or a customer's subscription), owned by an account.", {
@@ -122,7 +158,7 @@ ENTITY_FIELDS: dict[str, tuple[str, dict[str, Schema]]] = {
             "from": date("Start of the discount."),
             "to": date("End of the discount."),
         })),
-        "overrides": obj("Subscriber-level price overrides."),
+        "overrides": arr("Subscriber-level price overrides.", shared("price_override")),
         **_revision("subscriber"),
     }),
     "plans": ("A plan: the recurring charge and the included usage of a subscriber.", {
@@ -208,31 +244,9 @@ ENTITY_FIELDS: dict[str, tuple[str, dict[str, Schema]]] = {
         "operation": s("How the value is applied, e.g. inc or set."),
         **_revision("prepaid group"),
     }),
-    "discounts": ("A discount.", {
-        "key": s("Discount key."),
-        "description": s("Human name of the discount."),
-        "type": s("monetary or percentage.", enum=["monetary", "percentage"]),
-        "subject": obj("What the discount applies to and by how much.", {
-            "general": obj("A discount on the whole bill.", {"value": n("Amount or fraction.")}),
-            "plan": obj("Discounts by plan name.",
-                        values=obj("A discount on a plan.", {"value": n("Amount or fraction.")})),
-            "service": obj("Discounts by service name.",
-                           values=obj("A discount on a service.", {"value": n("Amount or fraction.")})),
-        }),
-        "params": obj("When the discount applies.", {
-            "min_subscribers": i("Fewest subscribers the account must have."),
-            "max_subscribers": i("Most subscribers the account may have."),
-            "conditions": arr("Conditions on account and subscriber fields.", obj("A condition set.")),
-        }),
-        "proration": s("Proration policy."),
-        "prorated_start": b("Whether the first cycle is prorated."),
-        "prorated_end": b("Whether the last cycle is prorated."),
-        "priority": i("Order among discounts."),
-        "cycles": i("Number of cycles the discount lasts."),
-        "excludes": arr("Discounts this one excludes.", s("A discount key.")),
-        "limit": money("Cap on the discount amount."),
-        **_revision("discount"),
-    }),
+    "discounts": ("A discount.", _discount_like("discount")),
+    "charges": ("A charge: a one-off or recurring amount added to bills, defined like a discount.",
+                _discount_like("charge")),
     "users": ("A BillRun user (the password is never sent).", {
         "username": s("User name."),
         "roles": arr("Permissions of the user.", s("A role: read, write or admin.")),
@@ -284,6 +298,57 @@ ENTITY_FIELDS: dict[str, tuple[str, dict[str, Schema]]] = {
             })),
         }),
         "tx": obj("Pricing data of recent usage lines, by line stamp."),
+    }),
+    "reports": ("A saved report of BillRun's report builder.", {
+        "key": s("Report key."),
+        "user": s("User who owns the report."),
+        "entity": s("What the report lists, e.g. usage or subscription."),
+        "type": i("Report type: 0 a list, 1 grouped."),
+        "conditions": arr("Filters of the report.", obj("A filter.")),
+        "columns": arr("Columns of the report.", obj("A column.")),
+        "sorts": arr("Sort order of the report.", obj("A sort.")),
+        "formats": arr("Value formats of the report.", obj("A format.")),
+        **_revision("report"),
+    }),
+    "suggestions": ("A rebalance suggestion: a credit or debit BillRun proposes after a retroactive price change.", {
+        "recalculation_type": s("What was recalculated, e.g. rates."),
+        "aid": shared("aid"),
+        "sid": shared("sid"),
+        "firstname": s("Subscriber's first name."),
+        "lastname": s("Subscriber's last name."),
+        "billrun_key": s("Billing cycle of the usage, e.g. 202401."),
+        "min_urt_line": date("Time of the earliest usage line concerned."),
+        "max_urt_line": date("Time of the latest usage line concerned."),
+        "usagev": n("Usage volume concerned."),
+        "key": s("Key of the rate concerned."),
+        "status": s("Status of the suggestion, e.g. open, accept or reject."),
+        "total_lines": i("Number of usage lines concerned."),
+        "retroactive_changes_info": arr("The price changes behind the suggestion.", obj("A price change.", {
+            "audit_stamp": s("Audit trail entry of the change."),
+            "urt": date("When the change was made."),
+            "from": date("From when the change applies."),
+        })),
+        "old_charge": money("What was charged."),
+        "new_charge": money("What should have been charged."),
+        "amount": money("The difference (positive)."),
+        "type": s("debit or credit.", enum=["debit", "credit"]),
+        "stamp": s("Unique id of the suggestion."),
+        "urt": date("When the suggestion was made."),
+        "from": date("Start of the cycle concerned."),
+        "to": date("End of the cycle concerned."),
+    }),
+    "jobs_messages": ("A message of BillRun's jobs queue.", {
+        "queue_name": s("Name of the queue."),
+        "body": obj("The job.", {
+            "type": s("Job type, e.g. cycle or generateInvoices."),
+            "config": obj("Settings of the job."),
+            "parent": s("md5 of the parent job."),
+        }),
+        "md5": s("Id of the job message."),
+        "done": or_string(b("Whether the job is done (cancelled jobs are done).")),
+        "cancelled": or_string(b("Whether the job was cancelled.")),
+        "cancel_time": date("When the job was cancelled."),
+        "includeChildJobs": or_string(b("Whether the child jobs were cancelled with it.")),
     }),
     "lines": ("A usage line (CDR) as BillRun rated it.", {
         "stamp": s("Unique line id (an md5)."),
@@ -341,8 +406,8 @@ DOCUMENT_FIELDS: dict[str, tuple[str, dict[str, Schema], tuple[str, ...]]] = {
         "waiting_for_confirmation": b("Whether the gateway has still to confirm the payment."),
         "pending": b("Whether the payment is pending."),
         "source": s("Where the payment came from, e.g. POS or web."),
-        "pays": arr("Invoices and payments this payment covers.", ref("#/$defs/allocation")),
-        "paid_by": arr("Payments that cover this one.", ref("#/$defs/allocation")),
+        "pays": arr("Invoices and payments this payment covers.", shared("allocation")),
+        "paid_by": arr("Payments that cover this one.", shared("allocation")),
         "gateway_details": obj("The gateway transaction.", {
             "name": s("Gateway name."),
             "amount": money("Amount charged by the gateway."),
@@ -362,7 +427,10 @@ DOCUMENT_FIELDS: dict[str, tuple[str, dict[str, Schema], tuple[str, ...]]] = {
         "rejection_code": s("Gateway rejection code."),
         "original_txid": s("Transaction id of the payment this one corrects or rejects."),
         "cancelled": b("Whether the payment was cancelled."),
-        "payment_method": s("Payment method as the gateway names it."),
+        "payment_method": obj("The card paid with, as the gateway reports it (CreditGuard).", {
+            "expiration_date": s("Card expiry, e.g. 0427."),
+            "last_four_digits": s("Last four digits of the card."),
+        }),
     }, ("aid",)),
     "invoice": ("An invoice document of BillRun's bills collection.", {
         "type": s("Always inv for invoices.", enum=["inv"]),
@@ -461,15 +529,11 @@ DOCUMENT_FIELDS: dict[str, tuple[str, dict[str, Schema], tuple[str, ...]]] = {
     }, ("extra_params",)),
 }
 
-DOCUMENT_DEFS: dict[str, dict[str, Schema]] = {
-    "payment": {"allocation": obj("An invoice or payment covered, and the amount.", {
-        "type": s("inv (invoice) or rec (payment).", enum=["inv", "rec"]),
-        "id": {"type": ["integer", "string"], "description": "Invoice number or payment txid."},
-        "amount": money("Amount allocated."),
-        "total_amount": money("Total of the covered bill."),
-        "date": date("When it was allocated."),
-    })},
-}
+# bills.update carries a bill of either kind.
+ENTITY_FIELDS["bills"] = ("A bill of BillRun's bills collection: an invoice (type inv) or a payment (type rec).", {
+    **DOCUMENT_FIELDS["invoice"][1], **DOCUMENT_FIELDS["payment"][1],
+    "type": s("inv (an invoice) or rec (a payment).", enum=["inv", "rec"]),
+})
 
 
 def entity_ref(module: str) -> str:
@@ -485,7 +549,10 @@ MODIFIED_USER = s("Who made the change: the UI user name, the OAuth client id, o
 
 
 def entity_change(module: str, required: tuple[str, ...]) -> Schema:
-    """The payload of a billapi change of *module*."""
+    """The payload of an audit-trail change of *module* (a login carries only ``modifiedUser``)."""
+    if module not in ENTITY_FIELDS:
+        return obj("Who: BillRun sends no before or after.", {"modifiedUser": MODIFIED_USER},
+                   required=("modifiedUser",))
     return obj("The change: the entity before and after it.", {
         "before": ref(entity_ref(module), "The entity before the change (absent on create)."),
         "after": ref(entity_ref(module), "The entity after the change (absent on delete)."),
@@ -533,4 +600,13 @@ ENTITY_REQUIRED: dict[str, tuple[str, ...]] = {
     "delete": ("before", "modifiedUser"),
     "reopen": ("after", "modifiedUser"),
 }
+# Types whose payload BillRun sends with fewer parts than their action's.
+TYPE_REQUIRED: dict[str, tuple[str, ...]] = {
+    "balances.update": ("after", "modifiedUser"),  # a first prepaid top-up has no before
+}
 CHANGE_REQUIRED = ("before", "after", "modifiedUser")
+
+
+def change_required(module: str, action: str) -> tuple[str, ...]:
+    """The parts of an audit-trail change BillRun always sends for *module* and *action*."""
+    return TYPE_REQUIRED.get(f"{module}.{action}") or ENTITY_REQUIRED.get(action, CHANGE_REQUIRED)

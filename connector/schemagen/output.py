@@ -7,6 +7,7 @@ from pathlib import Path
 from connector.schemagen.build import build_schemas, render
 
 DOCS_PATH = Path("docs/events.md")
+BILLRUN_DOCS_PATH = Path("docs/billrun.md")
 
 
 def source_root() -> Path:
@@ -16,11 +17,13 @@ def source_root() -> Path:
 
 def expected_files() -> dict[Path, str]:
     """Every generated file (relative to the repository root) and its exact text."""
+    from connector.schemagen.billrun_doc import render_billrun_doc
     from connector.schemagen.docs import render_events_doc
 
     documents = build_schemas()
     files = {Path("schemas") / path: render(doc) for path, doc in documents.items()}
     files[DOCS_PATH] = render_events_doc(documents)
+    files[BILLRUN_DOCS_PATH] = render_billrun_doc(documents)
     return files
 
 

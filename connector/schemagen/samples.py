@@ -76,7 +76,12 @@ ENTITY_DOCS: dict[str, Doc] = {
     "discounts": {
         "key": "FAMILY_10", "description": "10% family discount", "type": "percentage",
         "subject": {"general": {"value": 0.1}}, "params": {"min_subscribers": 3, "max_subscribers": 8},
-        "prorated_start": True, "prorated_end": True, "priority": 2, "cycles": 12,
+        "prorated_start": "1", "prorated_end": "1", "priority": 2, "cycles": 12,
+        "excludes": ["WELCOME_5"], **_revision(),
+    },
+    "charges": {
+        "key": "ROUTER_RENTAL", "description": "Router rental", "type": "monetary",
+        "subject": {"general": {"value": 4.9}}, "proration": "inherited", "priority": 1, "cycles": "",
         "excludes": ["WELCOME_5"], **_revision(),
     },
     "users": {"username": "billing.ops", "roles": ["read", "write"], **_revision()},
@@ -88,6 +93,28 @@ ENTITY_DOCS: dict[str, Doc] = {
         "aid": 1001, "sid": 12, "from": START, "to": "2024-02-29T23:59:59Z", "connection_type": "prepaid",
         "charging_by": "usagev", "charging_by_usaget": "data", "priority": 10, "pp_includes_name": "DATA_5GB",
         "pp_includes_external_id": 7, "balance": {"totals": {"data": {"usagev": -5368709120}}},
+    },
+    "reports": {
+        "key": "MONTHLY_USAGE", "user": "billing.ops", "entity": "usage", "type": 1,
+        "conditions": [{"field": "usaget", "op": "in", "value": "data"}],
+        "columns": [{"key": "aid", "field_name": "aid", "label": "Account"}],
+        "sorts": [{"field": "urt", "op": "-1"}], **_revision(),
+    },
+    "bills": {
+        "type": "inv", "invoice_id": 101, "aid": 1001, "billrun_key": "202401", "amount": 117.0, "due": 117.0,
+        "due_date": "2024-02-15T00:00:00Z", "charge": {"not_before": "2024-02-15T00:00:00Z"}, "paid": "0",
+        "invoice_date": "2024-02-01T00:00:00Z", "urt": "2024-02-01T00:00:00Z",
+    },
+    "suggestions": {
+        "recalculation_type": "rates", "aid": 1001, "sid": 12, "firstname": "Dana", "lastname": "Levi",
+        "billrun_key": "202401", "min_urt_line": "2024-01-03T08:00:00Z", "max_urt_line": "2024-01-29T19:40:00Z",
+        "usagev": 5400, "key": "CALL_EUROPE", "status": "open", "total_lines": 37, "old_charge": 10.8,
+        "new_charge": 9.0, "amount": 1.8, "type": "credit", "stamp": "45c48cce2e2d7fbdea1afc51c7c6ad26",
+        "urt": "2024-02-02T03:00:00Z", "from": "2023-12-31T22:00:00Z", "to": "2024-01-31T22:00:00Z",
+    },
+    "jobs_messages": {
+        "queue_name": "jobs", "md5": "8f14e45fceea167a5a36dedd4bea2543",
+        "body": {"type": "cycle", "config": {"stamp": "202402", "generate_pdf": "1"}},
     },
     "lines": {
         "stamp": "9f0c2b7e1d4a4c3e8b6f5a2d1c0e9b8a", "type": "ggsn", "usaget": "data", "usagev": 1048576,
@@ -111,6 +138,13 @@ ENTITY_CHANGES: dict[str, Doc] = {
     "prepaidincludes": {"priority": 5},
     "prepaidgroups": {"charging_value": 10737418240},
     "discounts": {"cycles": 24},
+    "charges": {"subject": {"general": {"value": 5.9}}},
+    "reports": {"columns": [{"key": "aid", "field_name": "aid", "label": "Account"},
+                            {"key": "usagev", "field_name": "usagev", "label": "Volume"}]},
+    "bills": {"due_date": "2024-02-29T00:00:00Z", "charge": {"not_before": "2024-02-29T00:00:00Z"}},
+    "suggestions": {"status": "accept"},
+    "jobs_messages": {"done": "1", "cancelled": "1", "cancel_time": "2024-02-01T07:55:00Z",
+                      "includeChildJobs": "0"},
     "users": {"roles": ["read", "write", "admin"]},
     "autorenew": {"cycles_remaining": 10, "next_renew": "2024-03-31T00:00:00Z"},
     "balances": {"balance": {"totals": {"data": {"usagev": -4320133120}}}},
@@ -123,6 +157,8 @@ MODIFIED_USERS = ("admin", "crm_integration", "_3RD_PARTY_TOKEN_")
 
 def entity_change_sample(module: str, action: str) -> Doc:
     """The payload of *action* on *module*, derived the way billapi changes revisions."""
+    if module not in ENTITY_DOCS:  # a login: BillRun sends who, nothing else
+        return {"modifiedUser": "billing.ops"}
     doc = ENTITY_DOCS[module]
     changed = {**copy.deepcopy(doc), **copy.deepcopy(ENTITY_CHANGES[module])}
     payload: Doc
@@ -130,6 +166,8 @@ def entity_change_sample(module: str, action: str) -> Doc:
         payload = {"after": copy.deepcopy(doc)}
     elif action == "delete":
         payload = {"before": copy.deepcopy(doc)}
+    elif action == "permanentchange":  # only the split revision: after is it, closed at the change date
+        payload = {"before": copy.deepcopy(doc), "after": {**copy.deepcopy(doc), "to": CHANGE_DATE}}
     elif action == "closeandnew":
         payload = {"before": {**copy.deepcopy(doc), "to": CHANGE_DATE},
                    "after": {**changed, "from": CHANGE_DATE, "creation_time": START}}
@@ -142,11 +180,19 @@ def entity_change_sample(module: str, action: str) -> Doc:
                    "after": {**copy.deepcopy(doc), "from": "2024-04-01T00:00:00Z"}}
     elif action == "changepassword":
         payload = {"before": copy.deepcopy(doc), "after": copy.deepcopy(doc)}
-    else:  # update, permanentchange
+    else:  # update, cancelled
         payload = {"before": copy.deepcopy(doc), "after": changed}
     user_index = int(hashlib.sha256(f"{module}.{action}".encode()).hexdigest(), 16) % len(MODIFIED_USERS)
     payload["modifiedUser"] = MODIFIED_USERS[user_index]
     return payload
+
+
+# More samples of single change types, where BillRun sends a shape the derived sample does not show.
+EXTRA_CHANGE_SAMPLES: dict[str, list[Doc]] = {
+    "balances.update": [{"after": {**copy.deepcopy(ENTITY_DOCS["balances"]),
+                                   "balance": {"totals": {"data": {"usagev": -5368709120}}}},
+                         "modifiedUser": "_3RD_PARTY_TOKEN_"}],  # a first prepaid top-up: no before
+}
 
 
 _PAYMENT: Doc = {
@@ -209,9 +255,15 @@ def _state_change(state: str, aids: list[int]) -> Doc:
 
 
 CUSTOM_STEP_NAME = "send_reminder_sms"
+FREE_TEXT_STEP_NAME = "Reminder (day 3)"
 
 HOOK_SAMPLES: dict[str, list[Doc]] = {
-    "bills.afterChargeSuccess": [{"bill": copy.deepcopy(_PAYMENT)}],
+    "bills.afterChargeSuccess": [
+        {"bill": copy.deepcopy(_PAYMENT)},
+        {"bill": {**copy.deepcopy(_PAYMENT), "txid": "0000000000043",
+                  "payment_method": {"expiration_date": "0427", "last_four_digits": "1234"}}},
+        {"bill": {"aid": 1001}},  # an installment agreement sends the account only
+    ],
     "bills.afterRefundSuccess": [{"bill": {
         **copy.deepcopy(_PAYMENT), "dir": "tc", "method": "credit", "amount": 20.0, "due": 20.0,
         "txid": "0000000000057", "urt": "2024-02-05T13:20:00Z", "due_date": "2024-02-05T13:20:00Z",
@@ -244,6 +296,11 @@ HOOK_SAMPLES: dict[str, list[Doc]] = {
         "step_config": {"template": "Hi Dana, your invoice of 117.00 USD is overdue."},
         "extra_params": {"aid": 1001, "mobile": "+972501234567"}, "stamp": "a87ff679a2f3e71d9181a67b7542122c",
         "trigger_date": "2024-02-25T08:00:00Z", "creation_time": "2024-02-20T10:00:00Z"}}],
+    f"collection.{FREE_TEXT_STEP_NAME}": [{"step": {
+        "process_name": "default", "step_code": FREE_TEXT_STEP_NAME, "step_type": "mail",
+        "step_config": {"subject": "Your invoice is overdue"}, "extra_params": {"aid": 1001},
+        "stamp": "e4da3b7fbbce2345d7772b0674a318d5", "trigger_date": "2024-02-23T08:00:00Z",
+        "creation_time": "2024-02-20T10:00:00Z"}}],
 }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from connector import billrun, ingest_urls
+from connector.metrics import UNCATALOGUED
 from connector.services.errors import Unauthorized
 from connector.services.events import accept_event, accepted, schema_issues
 from connector.services.runtime import Runtime
@@ -37,6 +38,9 @@ def ingest_billrun(runtime: Runtime, token: str, body: bytes, content_type: str)
         body, content_type, catalog=runtime.catalog, max_bytes=settings.max_body_bytes
     )
     issues = schema_issues(runtime, event_type, data)
+    if not runtime.catalog.knows(event_type):  # kept and delivered to * and <module>.*, and marked
+        issues.insert(0, f"$.type: {event_type} is not in the catalog; typed by the schema of its module")
+        UNCATALOGUED.labels(event_type).inc()
     # A plain connection, not an ORM session: the ingest writes with Core statements only.
     with runtime.database.engine.begin() as connection:
         found = ingest_tokens.active_ingest_source(connection, token_id)

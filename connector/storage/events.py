@@ -151,13 +151,11 @@ def recent_events(
     *,
     types: Sequence[str] = (),
     type_prefix: str | None = None,
-    exclude_types: Sequence[str] = (),
     limit: int = 10,
 ) -> Sequence[Event]:
     """The tenant's newest events whose type is one of *types* or starts with *type_prefix*.
 
-    *exclude_types* narrows a prefix match (a family such as ``collection.*`` excludes the concrete
-    collection types that have their own catalog entries).
+    An empty *type_prefix* matches every type.
     """
     conditions: list[ColumnElement[bool]] = []
     if types:
@@ -167,7 +165,5 @@ def recent_events(
     if not conditions:
         return []
     query = select(Event).where(Event.tenant_id == tenant_id, or_(*conditions))
-    if exclude_types:
-        query = query.where(Event.type.not_in(list(exclude_types)))
     query = query.order_by(Event.created_at.desc(), Event.id.desc()).limit(limit)
     return session.scalars(query).all()

@@ -33,7 +33,12 @@ def test_types_and_get(cat: Catalog) -> None:
     group = cat.get("subscribers.trackchanges")
     assert group is not None and group.kind == "group" and "subscribers.closeandnew" in group.expands_to
     step = cat.get("collection.send_reminder_sms")
-    assert step is not None and step.type == "collection.*" and step.action_pattern
+    assert step is not None and step.type == "collection.*" and step.kind == "module" and step.action_pattern
+    assert cat.get("collection.Reminder (day 3)") is step and cat.get("collection.תזכורת SMS") is step
+    assert cat.get("*").kind == "all" and cat.get("charges.*").kind == "module"  # type: ignore[union-attr]
+    never = cat.get("users.changepassword")
+    assert never is not None and not never.fired_by_billrun and "changePassword" in (never.never_fired_because or "")
+    assert "application/controllers/Action/Auth.php" in cat.get("login.login").billrun_source  # type: ignore[union-attr]
     assert cat.get("collection.in_collection").kind == "event"  # type: ignore[union-attr]
     assert cat.get("subscribers.rename") is None
     assert cat.get("collection.") is None
@@ -42,34 +47,70 @@ def test_types_and_get(cat: Catalog) -> None:
 
 def test_subscribable_and_deliverable(cat: Catalog) -> None:
     for name in ("subscribers.update", "subscribers.trackchanges", "collection.*", "collection.send_reminder_sms",
-                 "balances.afterBalanceCreation"):
+                 "balances.afterBalanceCreation", "*", "subscribers.*", "jobs_messages.*", "charges.move",
+                 "collection.Reminder (day 3)", "collection.bad/step", "collection." + "x" * 255):
         assert cat.subscribable(name), name
-    for name in ("subscribers.trackchange", "lines.create", "collection.bad/step", "nothing", ""):
+    for name in ("subscribers.trackchange", "lines.create", "widgets.*", "collection.", "collection." + "x" * 256,
+                 "collection.tab\there", "nothing", "", "**"):
         assert not cat.subscribable(name), name
     assert cat.deliverable("collection.send_reminder_sms") and cat.deliverable("bills.afterDenial")
     assert not cat.deliverable("collection.*") and not cat.deliverable("accounts.trackchanges")
+    assert cat.knows("collection.תזכורת SMS") and cat.knows("login.login") and not cat.knows("subscribers.rename")
+
+
+def test_check_subscribable_suggests_the_closest_name(cat: Catalog) -> None:
+    assert cat.check_subscribable("subscribers.*") == "subscribers.*"
+    with pytest.raises(UnknownEventType) as caught:
+        cat.check_subscribable("subscriber.update")
+    assert caught.value.suggestion == "subscribers.update" and "did you mean 'subscribers.update'" in str(caught.value)
+    with pytest.raises(UnknownEventType) as caught:
+        cat.check_subscribable("Subscribers.Update")
+    assert caught.value.suggestion == "subscribers.update"
+    with pytest.raises(UnknownEventType) as caught:
+        cat.check_subscribable("subscribers.rename")
+    assert "subscribers.* receives every action" in str(caught.value)
+    with pytest.raises(UnknownEventType) as caught:
+        cat.check_subscribable("zzzz")
+    assert caught.value.suggestion is None and "<module>.*" in str(caught.value)
+
+
+def test_billrun_pairs(cat: Catalog) -> None:
+    assert cat.billrun_pairs("subscribers.update") == [("subscribers", "update")]
+    assert cat.billrun_pairs("users.changepassword") == []
+    assert ("users", "changepassword") not in cat.billrun_pairs("users.trackchanges")
+    assert ("discounts", "reopen") not in cat.billrun_pairs("discounts.*")
+    assert cat.billrun_pairs("collection.*") == [("collection", "in_collection"), ("collection", "out_of_collection")]
+    assert cat.billrun_pairs("collection.Reminder (day 3)") == [("collection", "Reminder (day 3)")]
+    everything = cat.billrun_pairs("*")
+    assert ("login", "login") in everything and ("balances", "afterBalanceCreation") not in everything
+    assert len(everything) == len(set(everything))
+    assert cat.billrun_pairs("widgets.*") == []
 
 
 def test_type_for(cat: Catalog) -> None:
     assert cat.type_for("subscribers", "update") == "subscribers.update"
     assert cat.type_for("SUBSCRIBERS", "Update") == "subscribers.update"
     assert cat.type_for("bills", "afterchargesuccess") == "bills.afterChargeSuccess"
-    assert cat.type_for("accounts", "trackchanges") == "accounts.trackchanges"
-    assert cat.type_for("collection", "*") == "collection.*"
+    assert cat.type_for("accounts", "trackchanges") is None  # a group, never a delivered type
     assert cat.type_for("collection", "Send Reminder") == "collection.Send Reminder"
+    assert cat.type_for("jobs_messages", "Cancelled") == "jobs_messages.cancelled"
     assert cat.type_for("accounts", "move") is None  # accounts have no move action
     assert cat.type_for("webhooks", "create") is None
     assert cat.type_for("collection", "") is None
 
 
 def test_subscription_keys(cat: Catalog) -> None:
-    assert cat.subscription_keys("subscribers.update") == ("subscribers.update", "subscribers.trackchanges")
-    assert cat.subscription_keys("users.changepassword") == ("users.changepassword", "users.trackchanges")
-    assert cat.subscription_keys("collection.send_reminder_sms") == ("collection.send_reminder_sms", "collection.*")
-    assert cat.subscription_keys("collection.in_collection") == ("collection.in_collection",)
-    assert cat.subscription_keys("bills.afterChargeSuccess") == ("bills.afterChargeSuccess",)
-    assert cat.subscription_keys("subscribers.trackchanges") == ()
-    assert cat.subscription_keys("nothing.here") == ()
+    assert cat.subscription_keys("subscribers.update") == (
+        "subscribers.update", "subscribers.trackchanges", "subscribers.*", "*")
+    assert cat.subscription_keys("users.changepassword") == (
+        "users.changepassword", "users.trackchanges", "users.*", "*")
+    assert cat.subscription_keys("collection.send_reminder_sms") == ("collection.send_reminder_sms", "collection.*", "*")
+    assert cat.subscription_keys("collection.in_collection") == ("collection.in_collection", "collection.*", "*")
+    assert cat.subscription_keys("bills.afterChargeSuccess") == ("bills.afterChargeSuccess", "bills.*", "*")
+    assert cat.subscription_keys("subscribers.rename") == ("subscribers.rename", "subscribers.*", "*")
+    assert cat.subscription_keys("subscribers.trackchanges") == ("subscribers.*", "*")
+    assert cat.subscription_keys("nothing.here") == ("nothing.here", "*")
+    assert cat.subscription_keys("nothing") == ()
 
 
 def test_schema_and_samples(cat: Catalog) -> None:
@@ -82,10 +123,10 @@ def test_schema_and_samples(cat: Catalog) -> None:
     assert samples[0]["data"]["step"]["step_code"] == "notify_by_mail"
     assert cat.validate_envelope(samples[0]) == []
     assert [s["type"] for s in cat.samples("subscribers.trackchanges")] == ["subscribers.create", "subscribers.update"]
+    assert cat.samples("nope.nope") == cat.samples("*")  # an unknown type is described by the wildcards
+    assert cat.schema("subscribers.rename") == cat.schema("subscribers.*")
     with pytest.raises(UnknownEventType):
-        cat.samples("nope.nope")
-    with pytest.raises(UnknownEventType):
-        cat.schema("nope.nope")
+        cat.schema("nope")
 
 
 def test_validation_reports_every_error(cat: Catalog) -> None:
@@ -99,8 +140,10 @@ def test_validation_reports_every_error(cat: Catalog) -> None:
     assert "modifiedUser" in issues[0].message and "integer" in issues[1].message
     assert "ISO 8601" in issues[3].message
     assert str(issues[1]) == "$.after.aid: 'one thousand' is not of type 'integer'"
+    assert cat.validate_data("subscribers.rename", {"anything": ["goes"]}) == []
+    assert [issue.path for issue in cat.validate_data("subscribers.rename", [])] == ["$"]
     with pytest.raises(UnknownEventType):
-        cat.validate_data("subscribers.rename", {})
+        cat.validate_data("no-dot", {})
 
 
 def test_custom_fields_pass_validation(cat: Catalog) -> None:
@@ -116,8 +159,8 @@ def test_envelope_validation(cat: Catalog) -> None:
     wrong = {**sample, "id": "evt-with-dash", "extra": 1, "data": {"bill": {"aid": "x"}}}
     paths = [issue.path for issue in cat.validate_envelope(wrong)]
     assert paths == ["$", "$.data.bill.aid", "$.id"]
-    assert cat.validate_envelope({**sample, "type": "bills.afterNothing"}) == [
-        ValidationIssue("$.type", "unknown event type 'bills.afterNothing'")]
+    assert cat.validate_envelope({**sample, "type": "bills.afterNothing"}) == []  # bills.* describes it
+    assert ValidationIssue("$.type", "unknown event type 'nothing'") in cat.validate_envelope({**sample, "type": "nothing"})
     group_issues = cat.validate_envelope({**sample, "type": "subscribers.trackchanges"})
     assert "$.type" in [issue.path for issue in group_issues]  # deliveries always carry a concrete type
     assert cat.validate_envelope([1])[0].path == "$"

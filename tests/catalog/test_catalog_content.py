@@ -26,13 +26,13 @@ FIELDS = ["type", "key", "module", "action", "group", "kind", "title", "noun", "
 
 def test_format_of_the_file() -> None:
     assert CATALOG["version"] == 1
-    assert [g["id"] for g in CATALOG["groups"]] == ["entities", "bills", "balances", "events", "collection"]
+    assert [g["id"] for g in CATALOG["groups"]] == ["entities", "bills", "balances", "events", "collection", "system", "any"]
     groups = {g["id"] for g in CATALOG["groups"]}
     for entry in CATALOG["events"]:
         assert list(entry)[: len(FIELDS)] == FIELDS
-        assert entry["type"] == f"{entry['module']}.{entry['action']}"
+        assert entry["type"] == ("*" if entry["kind"] == "all" else f"{entry['module']}.{entry['action']}")
         assert entry["group"] in groups
-        assert entry["kind"] in {"event", "group", "family"}
+        assert entry["kind"] in {"event", "group", "module", "all"}
         assert isinstance(entry["important"], bool) and isinstance(entry["fired_by_billrun"], bool)
         assert len(entry["noun"]) >= 2 and len(entry["title"]) >= 2 and entry["description"].endswith(".")
 
@@ -49,17 +49,21 @@ def test_every_billapi_change_action_and_nothing_else() -> None:
 
 def test_hooks_bills_balances_events_collection() -> None:
     bills = {"afterChargeSuccess", "afterPaymentAdjusted", "afterRefundSuccess", "afterInvoiceConfirmed",
-             "afterRejection", "afterDenial"}
-    assert {e["action"] for e in CATALOG["events"] if e["module"] == "bills"} == bills
+             "afterRejection", "afterDenial", "update"}
+    assert {e["action"] for e in CATALOG["events"] if e["module"] == "bills" and e["kind"] == "event"} == bills
+    assert {"bills.trackchanges", "bills.*", "*"} <= set(ENTRIES)
     assert ENTRIES["balances.afterBalanceUpdate"]["fired_by_billrun"] is True
     assert ENTRIES["balances.afterBalanceCreation"]["fired_by_billrun"] is False
     hooks = {"events.create", "events.notify", "collection.in_collection", "collection.out_of_collection"}
     assert hooks <= set(ENTRIES)
-    family = ENTRIES["collection.*"]
-    assert family["kind"] == "family" and family["key"] == "collection_step"
-    assert re.fullmatch(family["action_pattern"], "send_reminder_sms")
-    assert not re.fullmatch(family["action_pattern"], "*")
-    assert [e["type"] for e in CATALOG["events"] if not e["fired_by_billrun"]] == ["balances.afterBalanceCreation"]
+    steps = ENTRIES["collection.*"]
+    assert steps["kind"] == "module" and steps["key"] == "collection_any"
+    for name in ("send_reminder_sms", "Reminder (day 3)", "תזכורת SMS", "x" * 255):
+        assert re.fullmatch(steps["action_pattern"], name)
+    for name in ("", "x" * 256, "line\nbreak"):
+        assert not re.fullmatch(steps["action_pattern"], name)
+    never = {"balances.afterBalanceCreation", "users.changepassword", "discounts.reopen"}
+    assert {e["type"] for e in CATALOG["events"] if not e["fired_by_billrun"]} == never
 
 
 def test_size_titles_keys_and_important_ones() -> None:

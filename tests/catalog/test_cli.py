@@ -84,7 +84,7 @@ def test_catalog_schema_sample() -> None:
     code, output = run("catalog", "--json")
     assert code == 0 and json.loads(output) == get_catalog().document
     code, output = run("schema", "collection.send_reminder_sms")
-    assert code == 0 and json.loads(output)["title"] == "Collection Step Run"
+    assert code == 0 and json.loads(output)["title"] == "Any Collection Event"
     code, output = run("sample", "--all", "events.notify")
     assert code == 0 and len(json.loads(output)) == 2
     for command in ("schema", "sample"):

@@ -14,6 +14,7 @@ from connector.storage import ingest_tokens
 from connector.storage.models import Delivery, Event
 
 from .conftest import Service
+from .receiver import Receiver
 
 FORM = {"Content-Type": FORM_CONTENT_TYPE}
 
@@ -89,12 +90,38 @@ def test_bad_and_revoked_tokens_are_401(service: Service) -> None:
     assert events(service) == []
 
 
-def test_unknown_module_or_action_is_422_and_logged(service: Service, caplog: pytest.LogCaptureFixture) -> None:
+def test_an_event_the_catalog_does_not_know_is_kept_marked_and_delivered_to_wildcards(
+    service: Service, receiver: Receiver
+) -> None:
+    everything = service.subscribe(receiver.url, "*")
+    accounts = service.subscribe(receiver.url, "accounts.*")
+    service.subscribe(receiver.url, "accounts.create")  # a concrete type: not this event
+    body = b"module=accounts&action=archive&after%5Baid%5D=7&after%5Bfrom%5D%5Bsec%5D=1706659200"
+    response = service.client().post(service.ingest_url(), data=body, headers=FORM)
+    assert response.status_code == 200, response.get_json()
+    answer = response.get_json()
+    assert answer["type"] == "accounts.archive" and answer["deliveries"] == 2 and answer["schema_valid"] is False
+    (stored,) = events(service)
+    assert stored.type == "accounts.archive" and stored.data["after"]["from"] == "2024-01-31T00:00:00Z"
+    assert any("not in the catalog" in issue for issue in stored.validation_errors)
+    with service.db.session() as session:
+        targets = set(session.scalars(select(Delivery.subscription_id).where(Delivery.event_id == stored.id)))
+    assert targets == {everything["id"], accounts["id"]}
+    metrics = service.client().get("/metrics").get_data(as_text=True)
+    assert 'billrun_connector_uncatalogued_events_total{type="accounts.archive"}' in metrics
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"module=subscribers&action=trackchanges", b"action=create&x=1", b"module=a+b&action=create", b"x=1"],
+)
+def test_a_body_that_names_no_billrun_event_is_400_and_logged(
+    service: Service, caplog: pytest.LogCaptureFixture, body: bytes
+) -> None:
     with caplog.at_level(logging.WARNING, logger="connector.api.ingest"):
-        response = service.client().post(service.ingest_url(), data=b"module=nosuch&action=thing&x=1", headers=FORM)
-    assert response.status_code == 422
-    assert "nosuch" in response.get_json()["error"]["message"]
-    assert any("nosuch" in record.getMessage() for record in caplog.records)
+        response = service.client().post(service.ingest_url(), data=body, headers=FORM)
+    assert response.status_code == 400 and response.get_json()["error"]["code"] == "not_a_delivery"
+    assert any("ingest refused" in record.getMessage() for record in caplog.records)
     assert events(service) == []
 
 

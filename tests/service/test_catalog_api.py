@@ -44,7 +44,7 @@ def test_catalog_lists_every_type(client: Any, key: Key) -> None:
     )
     group = listed["subscribers.trackchanges"]
     assert group["kind"] == "group" and "subscribers.update" in group["expands_to"]
-    assert listed["collection.*"]["kind"] == "family" and listed["collection.*"]["action_pattern"]
+    assert listed["collection.*"]["kind"] == "module" and listed["collection.*"]["action_pattern"]
 
 
 def test_event_type_detail_has_schema_and_samples(client: Any, key: Key) -> None:
@@ -86,12 +86,12 @@ def test_group_samples_come_from_member_types(client: Any, app: Any, key: Key) -
     assert [item["type"] for item in body] == ["subscribers.close", "subscribers.create"]
 
 
-def test_family_samples_are_custom_steps(client: Any, app: Any, key: Key) -> None:
+def test_module_samples_hold_every_action_of_the_module(client: Any, app: Any, key: Key) -> None:
     ids_ = store_events(
         app, key.tenant_id, ["collection.send_sms", "collection.in_collection", "collection.call_customer"]
     )
     body = client.get("/api/v1/events/collection.*/samples", headers=key.headers).json
-    assert [item["id"] for item in body] == [ids_[2], ids_[0]]
+    assert [item["id"] for item in body] == [ids_[2], ids_[1], ids_[0]]
     one_step = client.get("/api/v1/events/collection.send_sms/samples", headers=key.headers).json
     assert [item["id"] for item in one_step] == [ids_[0]]
     unseen = client.get("/api/v1/events/collection.never_run/samples", headers=key.headers).json

@@ -120,20 +120,22 @@ def test_deleting_a_subscription_removes_its_event_rows(db: Database) -> None:
 @pytest.mark.parametrize(
     ("event_type", "expected"),
     [
-        ("subscribers.close", {"group", "exact_close"}),
-        ("subscribers.update", {"group"}),
-        ("accounts.update", set()),
-        ("collection.send_sms", {"family", "step"}),
-        ("collection.call_customer", {"family"}),
-        ("collection.in_collection", set()),
+        ("subscribers.close", {"group", "exact_close", "all"}),
+        ("subscribers.update", {"group", "all"}),
+        ("accounts.update", {"all"}),
+        ("collection.send_sms", {"module", "step", "all"}),
+        ("collection.call_customer", {"module", "all"}),
+        ("collection.in_collection", {"module", "all"}),
+        ("accounts.nothing_known", {"all"}),
     ],
 )
-def test_catalog_keys_find_groups_and_families(db: Database, event_type: str, expected: set[str]) -> None:
+def test_catalog_keys_find_groups_modules_and_all(db: Database, event_type: str, expected: set[str]) -> None:
     subscribed = {
         "group": "subscribers.trackchanges",
         "exact_close": "subscribers.close",
-        "family": "collection.*",
+        "module": "collection.*",
         "step": "collection.send_sms",
+        "all": "*",
     }
     with db.session() as session:
         tenant = tenants.get_or_create_tenant(session, "acme")
