@@ -12,7 +12,7 @@ const packageDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const defaultCatalogPath = resolve(packageDir, '..', 'schemas', 'catalog.json');
 export const generatedPath = join(packageDir, 'nodes', 'BillRunTrigger', 'catalog.generated.ts');
 
-const KINDS = new Set(['event', 'group', 'family']);
+const KINDS = new Set(['event', 'group', 'module', 'all']);
 
 function fail(message) {
 	throw new Error(`catalog: ${message}`);
@@ -62,9 +62,10 @@ export function project(catalog) {
 			}
 			out.expandsTo = [...event.expands_to];
 		}
-		if (kind === 'family') {
+		if (kind === 'module' && event.action_pattern !== undefined) {
+			// a module whose unknown actions are free-text names (collection steps)
 			out.actionPattern = requireString(event, 'action_pattern', where);
-			new RegExp(out.actionPattern);
+			new RegExp(out.actionPattern, 'u');
 		}
 		return out;
 	});

@@ -46,10 +46,11 @@ describe('event options', () => {
 		assert.equal(byValue.get('bills.afterChargeSuccess'), 'Charge Succeeded');
 	});
 
-	it('lists the everyday events first', () => {
+	it('lists "every event" first, then the everyday events', () => {
+		assert.equal(options[0].value, '*');
 		const important = catalog.events.filter((event) => event.important).length;
 		assert.ok(important > 0);
-		const first = new Set(options.slice(0, important).map((option) => option.value));
+		const first = new Set(options.slice(1, important + 1).map((option) => option.value));
 		for (const event of catalog.events.filter((entry) => entry.important)) {
 			assert.ok(first.has(event.type), `${event.type} is not among the first options`);
 		}
@@ -75,5 +76,20 @@ describe('subscription events', () => {
 	it('covers a type through its trackchanges group, not through another entity', () => {
 		assert.equal(isCovered('accounts.close', ['accounts.trackchanges']), true);
 		assert.equal(isCovered('subscribers.close', ['accounts.trackchanges']), false);
+	});
+
+	it('covers any type, known to the catalog or not, through * and <module>.*', () => {
+		assert.equal(isCovered('warehouse.restock', ['*']), true);
+		assert.equal(isCovered('accounts.archive', ['accounts.*']), true);
+		assert.equal(isCovered('accounts.create', ['accounts.*']), true);
+		assert.equal(isCovered('subscribers.create', ['accounts.*']), false);
+	});
+
+	it('offers one "any event" entry per module, before its single events', () => {
+		const values = eventOptions().map((option) => option.value);
+		for (const module of ['accounts', 'charges', 'reports', 'collection']) {
+			assert.ok(values.includes(`${module}.*`), module);
+		}
+		assert.ok(values.indexOf('plans.*') < values.indexOf('plans.create'));
 	});
 });

@@ -144,11 +144,11 @@ describe('create', () => {
 
 	it('refuses a step name the catalog does not allow, before calling the connector', async () => {
 		const context = hookContext({
-			parameters: { events: ['collection.*'], collectionSteps: 'ok_step, bad/step' },
+			parameters: { events: ['collection.*'], collectionSteps: 'ok step (day 3), bad\u0007step' },
 		});
 		await assert.rejects(create.call(context), (error) => {
 			assert.ok(error instanceof NodeOperationError);
-			assert.match(error.message, /bad\/step/);
+			assert.match(error.message, /bad\u0007step/);
 			return true;
 		});
 		assert.equal(context.calls.length, 0);

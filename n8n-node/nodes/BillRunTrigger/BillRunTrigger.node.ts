@@ -10,7 +10,7 @@ import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
 
 import {
 	eventOptions,
-	familyTypes,
+	stepModuleTypes,
 	isCovered,
 	parseStepNames,
 	resolveSubscription,
@@ -91,7 +91,7 @@ export class BillRunTrigger implements INodeType {
 					'Comma-separated names of the custom collection steps to receive. Leave empty to receive every custom step.',
 				displayOptions: {
 					show: {
-						events: familyTypes(),
+						events: stepModuleTypes(),
 					},
 				},
 			},

@@ -24,6 +24,14 @@ export const catalog: Catalog = {
 		{
 			"id": "collection",
 			"title": "Collection"
+		},
+		{
+			"id": "system",
+			"title": "Logins and jobs"
+		},
+		{
+			"id": "any",
+			"title": "Everything"
 		}
 	],
 	"events": [
@@ -111,7 +119,7 @@ export const catalog: Catalog = {
 			"group": "entities",
 			"kind": "group",
 			"title": "Any Account Change",
-			"description": "Any billapi change to a customer account (create, update, closeandnew, close, delete, permanentchange, reopen): BillRun fires each action as its own event; this entry subscribes to all of them.",
+			"description": "Any change to a customer account (create, update, closeandnew, close, delete, permanentchange, reopen): BillRun fires each action as its own event; this entry subscribes to all of them.",
 			"firedByBillrun": true,
 			"important": false,
 			"expandsTo": [
@@ -219,7 +227,7 @@ export const catalog: Catalog = {
 			"group": "entities",
 			"kind": "group",
 			"title": "Any Subscriber Change",
-			"description": "Any billapi change to a subscriber (create, update, closeandnew, close, move, delete, permanentchange, reopen): BillRun fires each action as its own event; this entry subscribes to all of them.",
+			"description": "Any change to a subscriber (create, update, closeandnew, close, move, delete, permanentchange, reopen): BillRun fires each action as its own event; this entry subscribes to all of them.",
 			"firedByBillrun": true,
 			"important": true,
 			"expandsTo": [
@@ -328,7 +336,7 @@ export const catalog: Catalog = {
 			"group": "entities",
 			"kind": "group",
 			"title": "Any Plan Change",
-			"description": "Any billapi change to a plan (create, update, closeandnew, close, move, delete, permanentchange, reopen): BillRun fires each action as its own event; this entry subscribes to all of them.",
+			"description": "Any change to a plan (create, update, closeandnew, close, move, delete, permanentchange, reopen): BillRun fires each action as its own event; this entry subscribes to all of them.",
 			"firedByBillrun": true,
 			"important": false,
 			"expandsTo": [
@@ -437,7 +445,7 @@ export const catalog: Catalog = {
 			"group": "entities",
 			"kind": "group",
 			"title": "Any Service Change",
-			"description": "Any billapi change to a service (add-on) (create, update, closeandnew, close, move, delete, permanentchange, reopen): BillRun fires each action as its own event; this entry subscribes to all of them.",
+			"description": "Any change to a service (add-on) (create, update, closeandnew, close, move, delete, permanentchange, reopen): BillRun fires each action as its own event; this entry subscribes to all of them.",
 			"firedByBillrun": true,
 			"important": false,
 			"expandsTo": [
@@ -546,7 +554,7 @@ export const catalog: Catalog = {
 			"group": "entities",
 			"kind": "group",
 			"title": "Any Rate Change",
-			"description": "Any billapi change to a rate (product) (create, update, closeandnew, close, move, delete, permanentchange, reopen): BillRun fires each action as its own event; this entry subscribes to all of them.",
+			"description": "Any change to a rate (product) (create, update, closeandnew, close, move, delete, permanentchange, reopen): BillRun fires each action as its own event; this entry subscribes to all of them.",
 			"firedByBillrun": true,
 			"important": false,
 			"expandsTo": [
@@ -655,7 +663,7 @@ export const catalog: Catalog = {
 			"group": "entities",
 			"kind": "group",
 			"title": "Any Tax Change",
-			"description": "Any billapi change to a tax rate (create, update, closeandnew, close, move, delete, permanentchange, reopen): BillRun fires each action as its own event; this entry subscribes to all of them.",
+			"description": "Any change to a tax rate (create, update, closeandnew, close, move, delete, permanentchange, reopen): BillRun fires each action as its own event; this entry subscribes to all of them.",
 			"firedByBillrun": true,
 			"important": false,
 			"expandsTo": [
@@ -764,7 +772,7 @@ export const catalog: Catalog = {
 			"group": "entities",
 			"kind": "group",
 			"title": "Any Prepaid Bucket Change",
-			"description": "Any billapi change to a prepaid bucket (prepaid include) (create, update, closeandnew, close, move, delete, permanentchange, reopen): BillRun fires each action as its own event; this entry subscribes to all of them.",
+			"description": "Any change to a prepaid bucket (prepaid include) (create, update, closeandnew, close, move, delete, permanentchange, reopen): BillRun fires each action as its own event; this entry subscribes to all of them.",
 			"firedByBillrun": true,
 			"important": false,
 			"expandsTo": [
@@ -873,7 +881,7 @@ export const catalog: Catalog = {
 			"group": "entities",
 			"kind": "group",
 			"title": "Any Prepaid Group Change",
-			"description": "Any billapi change to a prepaid group (create, update, closeandnew, close, move, delete, permanentchange, reopen): BillRun fires each action as its own event; this entry subscribes to all of them.",
+			"description": "Any change to a prepaid group (create, update, closeandnew, close, move, delete, permanentchange, reopen): BillRun fires each action as its own event; this entry subscribes to all of them.",
 			"firedByBillrun": true,
 			"important": false,
 			"expandsTo": [
@@ -972,7 +980,7 @@ export const catalog: Catalog = {
 			"kind": "event",
 			"title": "Discount Reopened",
 			"description": "A discount that was closed was reopened with a new revision (billapi reopen).",
-			"firedByBillrun": true,
+			"firedByBillrun": false,
 			"important": false
 		},
 		{
@@ -982,7 +990,7 @@ export const catalog: Catalog = {
 			"group": "entities",
 			"kind": "group",
 			"title": "Any Discount Change",
-			"description": "Any billapi change to a discount (create, update, closeandnew, close, move, delete, permanentchange, reopen): BillRun fires each action as its own event; this entry subscribes to all of them.",
+			"description": "Any change to a discount (create, update, closeandnew, close, move, delete, permanentchange, reopen): BillRun fires each action as its own event; this entry subscribes to all of them.",
 			"firedByBillrun": true,
 			"important": false,
 			"expandsTo": [
@@ -994,6 +1002,91 @@ export const catalog: Catalog = {
 				"discounts.delete",
 				"discounts.permanentchange",
 				"discounts.reopen"
+			]
+		},
+		{
+			"type": "charges.create",
+			"key": "charges_create",
+			"module": "charges",
+			"group": "entities",
+			"kind": "event",
+			"title": "Charge Created",
+			"description": "BillRun created a charge (a one-off or recurring charge) (billapi create).",
+			"firedByBillrun": true,
+			"important": false
+		},
+		{
+			"type": "charges.update",
+			"key": "charges_update",
+			"module": "charges",
+			"group": "entities",
+			"kind": "event",
+			"title": "Charge Updated",
+			"description": "A charge (a one-off or recurring charge) was changed in place (billapi update).",
+			"firedByBillrun": true,
+			"important": false
+		},
+		{
+			"type": "charges.closeandnew",
+			"key": "charges_closeandnew",
+			"module": "charges",
+			"group": "entities",
+			"kind": "event",
+			"title": "Charge Changed From a Date",
+			"description": "A charge (a one-off or recurring charge) was changed from a date: BillRun closed the current revision and opened a new one (billapi closeandnew).",
+			"firedByBillrun": true,
+			"important": false
+		},
+		{
+			"type": "charges.close",
+			"key": "charges_close",
+			"module": "charges",
+			"group": "entities",
+			"kind": "event",
+			"title": "Charge Closed",
+			"description": "A charge (a one-off or recurring charge) was closed: its current revision got an end date (billapi close).",
+			"firedByBillrun": true,
+			"important": false
+		},
+		{
+			"type": "charges.move",
+			"key": "charges_move",
+			"module": "charges",
+			"group": "entities",
+			"kind": "event",
+			"title": "Charge Revision Moved",
+			"description": "The start or end date of a revision of a charge (a one-off or recurring charge) was moved (billapi move).",
+			"firedByBillrun": true,
+			"important": false
+		},
+		{
+			"type": "charges.delete",
+			"key": "charges_delete",
+			"module": "charges",
+			"group": "entities",
+			"kind": "event",
+			"title": "Charge Deleted",
+			"description": "A charge (a one-off or recurring charge) was deleted (billapi delete).",
+			"firedByBillrun": true,
+			"important": false
+		},
+		{
+			"type": "charges.trackchanges",
+			"key": "charges_trackchanges",
+			"module": "charges",
+			"group": "entities",
+			"kind": "group",
+			"title": "Any Charge Change",
+			"description": "Any change to a charge (a one-off or recurring charge) (create, update, closeandnew, close, move, delete): BillRun fires each action as its own event; this entry subscribes to all of them.",
+			"firedByBillrun": true,
+			"important": false,
+			"expandsTo": [
+				"charges.create",
+				"charges.update",
+				"charges.closeandnew",
+				"charges.close",
+				"charges.move",
+				"charges.delete"
 			]
 		},
 		{
@@ -1037,7 +1130,7 @@ export const catalog: Catalog = {
 			"kind": "event",
 			"title": "User Password Changed",
 			"description": "A BillRun user's password was changed (billapi changepassword); the password is never sent.",
-			"firedByBillrun": true,
+			"firedByBillrun": false,
 			"important": false
 		},
 		{
@@ -1047,7 +1140,7 @@ export const catalog: Catalog = {
 			"group": "entities",
 			"kind": "group",
 			"title": "Any User Change",
-			"description": "Any billapi change to a BillRun user (create, update, delete, changepassword): BillRun fires each action as its own event; this entry subscribes to all of them.",
+			"description": "Any change to a BillRun user (create, update, delete, changepassword): BillRun fires each action as its own event; this entry subscribes to all of them.",
 			"firedByBillrun": true,
 			"important": false,
 			"expandsTo": [
@@ -1097,7 +1190,7 @@ export const catalog: Catalog = {
 			"group": "entities",
 			"kind": "group",
 			"title": "Any Auto-Renewal Change",
-			"description": "Any billapi change to an auto-renewal of a bucket (create, update, delete): BillRun fires each action as its own event; this entry subscribes to all of them.",
+			"description": "Any change to an auto-renewal of a bucket (create, update, delete): BillRun fires each action as its own event; this entry subscribes to all of them.",
 			"firedByBillrun": true,
 			"important": false,
 			"expandsTo": [
@@ -1113,7 +1206,7 @@ export const catalog: Catalog = {
 			"group": "entities",
 			"kind": "event",
 			"title": "Balance Updated",
-			"description": "A balance was changed in place (billapi update).",
+			"description": "A balance was changed in place: by billapi update, or by a prepaid top-up (charging a prepaid bucket), whose first top-up has no before.",
 			"firedByBillrun": true,
 			"important": false
 		},
@@ -1157,7 +1250,7 @@ export const catalog: Catalog = {
 			"group": "entities",
 			"kind": "group",
 			"title": "Any Balance Change",
-			"description": "Any billapi change to a balance (update, delete, permanentchange, reopen): BillRun fires each action as its own event; this entry subscribes to all of them.",
+			"description": "Any change to a balance (update, delete, permanentchange, reopen): BillRun fires each action as its own event; this entry subscribes to all of them.",
 			"firedByBillrun": true,
 			"important": false,
 			"expandsTo": [
@@ -1165,6 +1258,55 @@ export const catalog: Catalog = {
 				"balances.delete",
 				"balances.permanentchange",
 				"balances.reopen"
+			]
+		},
+		{
+			"type": "reports.create",
+			"key": "reports_create",
+			"module": "reports",
+			"group": "entities",
+			"kind": "event",
+			"title": "Report Created",
+			"description": "BillRun created a saved report (billapi create).",
+			"firedByBillrun": true,
+			"important": false
+		},
+		{
+			"type": "reports.update",
+			"key": "reports_update",
+			"module": "reports",
+			"group": "entities",
+			"kind": "event",
+			"title": "Report Updated",
+			"description": "A saved report was changed in place (billapi update).",
+			"firedByBillrun": true,
+			"important": false
+		},
+		{
+			"type": "reports.delete",
+			"key": "reports_delete",
+			"module": "reports",
+			"group": "entities",
+			"kind": "event",
+			"title": "Report Deleted",
+			"description": "A saved report was deleted (billapi delete).",
+			"firedByBillrun": true,
+			"important": false
+		},
+		{
+			"type": "reports.trackchanges",
+			"key": "reports_trackchanges",
+			"module": "reports",
+			"group": "entities",
+			"kind": "group",
+			"title": "Any Report Change",
+			"description": "Any change to a saved report (create, update, delete): BillRun fires each action as its own event; this entry subscribes to all of them.",
+			"firedByBillrun": true,
+			"important": false,
+			"expandsTo": [
+				"reports.create",
+				"reports.update",
+				"reports.delete"
 			]
 		},
 		{
@@ -1185,7 +1327,7 @@ export const catalog: Catalog = {
 			"group": "entities",
 			"kind": "group",
 			"title": "Any Usage Line Change",
-			"description": "Any billapi change to a usage line (CDR) (delete): BillRun fires each action as its own event; this entry subscribes to all of them.",
+			"description": "Any change to a usage line (CDR) (delete): BillRun fires each action as its own event; this entry subscribes to all of them.",
 			"firedByBillrun": true,
 			"important": false,
 			"expandsTo": [
@@ -1210,12 +1352,213 @@ export const catalog: Catalog = {
 			"group": "entities",
 			"kind": "group",
 			"title": "Any Queue Entry Change",
-			"description": "Any billapi change to a processing queue entry (delete): BillRun fires each action as its own event; this entry subscribes to all of them.",
+			"description": "Any change to a processing queue entry (delete): BillRun fires each action as its own event; this entry subscribes to all of them.",
 			"firedByBillrun": true,
 			"important": false,
 			"expandsTo": [
 				"queue.delete"
 			]
+		},
+		{
+			"type": "suggestions.update",
+			"key": "suggestions_update",
+			"module": "suggestions",
+			"group": "entities",
+			"kind": "event",
+			"title": "Rebalance Suggestion Updated",
+			"description": "The status of a rebalance suggestion was changed (billapi update).",
+			"firedByBillrun": true,
+			"important": false
+		},
+		{
+			"type": "suggestions.trackchanges",
+			"key": "suggestions_trackchanges",
+			"module": "suggestions",
+			"group": "entities",
+			"kind": "group",
+			"title": "Any Rebalance Suggestion Change",
+			"description": "Any change to a rebalance suggestion (update): BillRun fires each action as its own event; this entry subscribes to all of them.",
+			"firedByBillrun": true,
+			"important": false,
+			"expandsTo": [
+				"suggestions.update"
+			]
+		},
+		{
+			"type": "accounts.*",
+			"key": "accounts_any",
+			"module": "accounts",
+			"group": "entities",
+			"kind": "module",
+			"title": "Any Account Event",
+			"description": "Every event of BillRun's accounts module: create, update, closeandnew, close, delete, permanentchange, reopen, and any action this catalog does not know yet.",
+			"firedByBillrun": true,
+			"important": false
+		},
+		{
+			"type": "subscribers.*",
+			"key": "subscribers_any",
+			"module": "subscribers",
+			"group": "entities",
+			"kind": "module",
+			"title": "Any Subscriber Event",
+			"description": "Every event of BillRun's subscribers module: create, update, closeandnew, close, move, delete, permanentchange, reopen, and any action this catalog does not know yet.",
+			"firedByBillrun": true,
+			"important": false
+		},
+		{
+			"type": "plans.*",
+			"key": "plans_any",
+			"module": "plans",
+			"group": "entities",
+			"kind": "module",
+			"title": "Any Plan Event",
+			"description": "Every event of BillRun's plans module: create, update, closeandnew, close, move, delete, permanentchange, reopen, and any action this catalog does not know yet.",
+			"firedByBillrun": true,
+			"important": false
+		},
+		{
+			"type": "services.*",
+			"key": "services_any",
+			"module": "services",
+			"group": "entities",
+			"kind": "module",
+			"title": "Any Service Event",
+			"description": "Every event of BillRun's services module: create, update, closeandnew, close, move, delete, permanentchange, reopen, and any action this catalog does not know yet.",
+			"firedByBillrun": true,
+			"important": false
+		},
+		{
+			"type": "rates.*",
+			"key": "rates_any",
+			"module": "rates",
+			"group": "entities",
+			"kind": "module",
+			"title": "Any Rate Event",
+			"description": "Every event of BillRun's rates module: create, update, closeandnew, close, move, delete, permanentchange, reopen, and any action this catalog does not know yet.",
+			"firedByBillrun": true,
+			"important": false
+		},
+		{
+			"type": "taxes.*",
+			"key": "taxes_any",
+			"module": "taxes",
+			"group": "entities",
+			"kind": "module",
+			"title": "Any Tax Event",
+			"description": "Every event of BillRun's taxes module: create, update, closeandnew, close, move, delete, permanentchange, reopen, and any action this catalog does not know yet.",
+			"firedByBillrun": true,
+			"important": false
+		},
+		{
+			"type": "prepaidincludes.*",
+			"key": "prepaidincludes_any",
+			"module": "prepaidincludes",
+			"group": "entities",
+			"kind": "module",
+			"title": "Any Prepaid Bucket Event",
+			"description": "Every event of BillRun's prepaidincludes module: create, update, closeandnew, close, move, delete, permanentchange, reopen, and any action this catalog does not know yet.",
+			"firedByBillrun": true,
+			"important": false
+		},
+		{
+			"type": "prepaidgroups.*",
+			"key": "prepaidgroups_any",
+			"module": "prepaidgroups",
+			"group": "entities",
+			"kind": "module",
+			"title": "Any Prepaid Group Event",
+			"description": "Every event of BillRun's prepaidgroups module: create, update, closeandnew, close, move, delete, permanentchange, reopen, and any action this catalog does not know yet.",
+			"firedByBillrun": true,
+			"important": false
+		},
+		{
+			"type": "discounts.*",
+			"key": "discounts_any",
+			"module": "discounts",
+			"group": "entities",
+			"kind": "module",
+			"title": "Any Discount Event",
+			"description": "Every event of BillRun's discounts module: create, update, closeandnew, close, move, delete, permanentchange, reopen, and any action this catalog does not know yet.",
+			"firedByBillrun": true,
+			"important": false
+		},
+		{
+			"type": "charges.*",
+			"key": "charges_any",
+			"module": "charges",
+			"group": "entities",
+			"kind": "module",
+			"title": "Any Charge Event",
+			"description": "Every event of BillRun's charges module: create, update, closeandnew, close, move, delete, and any action this catalog does not know yet.",
+			"firedByBillrun": true,
+			"important": false
+		},
+		{
+			"type": "users.*",
+			"key": "users_any",
+			"module": "users",
+			"group": "entities",
+			"kind": "module",
+			"title": "Any User Event",
+			"description": "Every event of BillRun's users module: create, update, delete, changepassword, and any action this catalog does not know yet.",
+			"firedByBillrun": true,
+			"important": false
+		},
+		{
+			"type": "autorenew.*",
+			"key": "autorenew_any",
+			"module": "autorenew",
+			"group": "entities",
+			"kind": "module",
+			"title": "Any Auto-Renewal Event",
+			"description": "Every event of BillRun's autorenew module: create, update, delete, and any action this catalog does not know yet.",
+			"firedByBillrun": true,
+			"important": false
+		},
+		{
+			"type": "reports.*",
+			"key": "reports_any",
+			"module": "reports",
+			"group": "entities",
+			"kind": "module",
+			"title": "Any Report Event",
+			"description": "Every event of BillRun's reports module: create, update, delete, and any action this catalog does not know yet.",
+			"firedByBillrun": true,
+			"important": false
+		},
+		{
+			"type": "lines.*",
+			"key": "lines_any",
+			"module": "lines",
+			"group": "entities",
+			"kind": "module",
+			"title": "Any Usage Line Event",
+			"description": "Every event of BillRun's lines module: delete, and any action this catalog does not know yet.",
+			"firedByBillrun": true,
+			"important": false
+		},
+		{
+			"type": "queue.*",
+			"key": "queue_any",
+			"module": "queue",
+			"group": "entities",
+			"kind": "module",
+			"title": "Any Queue Entry Event",
+			"description": "Every event of BillRun's queue module: delete, and any action this catalog does not know yet.",
+			"firedByBillrun": true,
+			"important": false
+		},
+		{
+			"type": "suggestions.*",
+			"key": "suggestions_any",
+			"module": "suggestions",
+			"group": "entities",
+			"kind": "module",
+			"title": "Any Rebalance Suggestion Event",
+			"description": "Every event of BillRun's suggestions module: update, and any action this catalog does not know yet.",
+			"firedByBillrun": true,
+			"important": false
 		},
 		{
 			"type": "bills.afterChargeSuccess",
@@ -1284,6 +1627,42 @@ export const catalog: Catalog = {
 			"important": false
 		},
 		{
+			"type": "bills.update",
+			"key": "bills_update",
+			"module": "bills",
+			"group": "bills",
+			"kind": "event",
+			"title": "Bill Updated",
+			"description": "The due date or charge date of a bill was changed (billapi update).",
+			"firedByBillrun": true,
+			"important": false
+		},
+		{
+			"type": "bills.trackchanges",
+			"key": "bills_trackchanges",
+			"module": "bills",
+			"group": "bills",
+			"kind": "group",
+			"title": "Any Bill Change",
+			"description": "Any change to a bill (an invoice or a payment) (update): BillRun fires each action as its own event; this entry subscribes to all of them.",
+			"firedByBillrun": true,
+			"important": false,
+			"expandsTo": [
+				"bills.update"
+			]
+		},
+		{
+			"type": "bills.*",
+			"key": "bills_any",
+			"module": "bills",
+			"group": "bills",
+			"kind": "module",
+			"title": "Any Bill Event",
+			"description": "Every event of BillRun's bills module: afterChargeSuccess, afterRefundSuccess, afterPaymentAdjusted, afterInvoiceConfirmed, afterRejection, afterDenial, update, and any action this catalog does not know yet.",
+			"firedByBillrun": true,
+			"important": false
+		},
+		{
 			"type": "balances.afterBalanceUpdate",
 			"key": "balances_after_balance_update",
 			"module": "balances",
@@ -1306,6 +1685,17 @@ export const catalog: Catalog = {
 			"important": false
 		},
 		{
+			"type": "balances.*",
+			"key": "balances_any",
+			"module": "balances",
+			"group": "balances",
+			"kind": "module",
+			"title": "Any Balance Event",
+			"description": "Every event of BillRun's balances module: update, delete, permanentchange, reopen, afterBalanceUpdate, afterBalanceCreation, and any action this catalog does not know yet.",
+			"firedByBillrun": true,
+			"important": false
+		},
+		{
 			"type": "events.create",
 			"key": "events_create",
 			"module": "events",
@@ -1324,6 +1714,17 @@ export const catalog: Catalog = {
 			"kind": "event",
 			"title": "Billing Event Notified",
 			"description": "BillRun's events cron sent the notification of a billing event; BillRun sends no event details.",
+			"firedByBillrun": true,
+			"important": false
+		},
+		{
+			"type": "events.*",
+			"key": "events_any",
+			"module": "events",
+			"group": "events",
+			"kind": "module",
+			"title": "Any Billing Event Event",
+			"description": "Every event of BillRun's events module: create, notify, and any action this catalog does not know yet.",
 			"firedByBillrun": true,
 			"important": false
 		},
@@ -1351,15 +1752,110 @@ export const catalog: Catalog = {
 		},
 		{
 			"type": "collection.*",
-			"key": "collection_step",
+			"key": "collection_any",
 			"module": "collection",
 			"group": "collection",
-			"kind": "family",
-			"title": "Collection Step Run",
-			"description": "A custom dunning step ran for a customer; the event type is collection.<step name>.",
+			"kind": "module",
+			"title": "Any Collection Event",
+			"description": "Every collection event: in_collection, out_of_collection and every custom dunning step, which arrives as collection.<step name> (the configured step name, any text).",
 			"firedByBillrun": true,
 			"important": false,
-			"actionPattern": "^[A-Za-z0-9_][A-Za-z0-9_ .-]{0,63}$"
+			"actionPattern": "^[^\\x00-\\x1f\\x7f]{1,255}$"
+		},
+		{
+			"type": "login.login",
+			"key": "login_login",
+			"module": "login",
+			"group": "system",
+			"kind": "event",
+			"title": "User Logged In",
+			"description": "A user signed in to BillRun; modifiedUser names the user and BillRun sends no before or after.",
+			"firedByBillrun": true,
+			"important": false
+		},
+		{
+			"type": "login.trackchanges",
+			"key": "login_trackchanges",
+			"module": "login",
+			"group": "system",
+			"kind": "group",
+			"title": "Any Login Change",
+			"description": "Any change to a login to BillRun (login): BillRun fires each action as its own event; this entry subscribes to all of them.",
+			"firedByBillrun": true,
+			"important": false,
+			"expandsTo": [
+				"login.login"
+			]
+		},
+		{
+			"type": "jobs_messages.create",
+			"key": "jobs_messages_create",
+			"module": "jobs_messages",
+			"group": "system",
+			"kind": "event",
+			"title": "Job Created",
+			"description": "A job was queued in BillRun's jobs queue (for example a billing cycle run).",
+			"firedByBillrun": true,
+			"important": false
+		},
+		{
+			"type": "jobs_messages.cancelled",
+			"key": "jobs_messages_cancelled",
+			"module": "jobs_messages",
+			"group": "system",
+			"kind": "event",
+			"title": "Job Cancelled",
+			"description": "A queued job was cancelled before it started.",
+			"firedByBillrun": true,
+			"important": false
+		},
+		{
+			"type": "jobs_messages.trackchanges",
+			"key": "jobs_messages_trackchanges",
+			"module": "jobs_messages",
+			"group": "system",
+			"kind": "group",
+			"title": "Any Job Change",
+			"description": "Any change to a job of BillRun's jobs queue (create, cancelled): BillRun fires each action as its own event; this entry subscribes to all of them.",
+			"firedByBillrun": true,
+			"important": false,
+			"expandsTo": [
+				"jobs_messages.create",
+				"jobs_messages.cancelled"
+			]
+		},
+		{
+			"type": "login.*",
+			"key": "login_any",
+			"module": "login",
+			"group": "system",
+			"kind": "module",
+			"title": "Any Login Event",
+			"description": "Every event of BillRun's login module: login, and any action this catalog does not know yet.",
+			"firedByBillrun": true,
+			"important": false
+		},
+		{
+			"type": "jobs_messages.*",
+			"key": "jobs_messages_any",
+			"module": "jobs_messages",
+			"group": "system",
+			"kind": "module",
+			"title": "Any Job Event",
+			"description": "Every event of BillRun's jobs_messages module: create, cancelled, and any action this catalog does not know yet.",
+			"firedByBillrun": true,
+			"important": false
+		},
+		{
+			"type": "*",
+			"key": "any",
+			"module": "*",
+			"group": "any",
+			"kind": "all",
+			"title": "Any BillRun Event",
+			"description": "Every event BillRun sends, whether this catalog knows its type or not.",
+			"firedByBillrun": true,
+			"important": false
 		}
 	]
 };

@@ -3,7 +3,7 @@ import type { INodePropertyOptions } from 'n8n-workflow';
 import { catalog as generatedCatalog } from './catalog.generated';
 import type { Catalog, CatalogEvent } from './catalogTypes';
 
-const KIND_ORDER: Record<CatalogEvent['kind'], number> = { group: 0, family: 1, event: 2 };
+const KIND_ORDER: Record<CatalogEvent['kind'], number> = { all: 0, module: 1, group: 2, event: 3 };
 
 function describe(event: CatalogEvent, groupTitle: string): string {
 	const parts = [`${groupTitle}: ${event.description}`.trim()];
@@ -12,9 +12,9 @@ function describe(event: CatalogEvent, groupTitle: string): string {
 }
 
 /**
- * The events multi-select: everyday events (catalog `important`) first, then every group in
- * catalog order; inside a group each entity keeps the catalog's order, with its "any change"
- * entry before its single events.
+ * The events multi-select: "every event" (`*`) first, then the everyday events (catalog
+ * `important`), then every group in catalog order; inside a group each module keeps the catalog's
+ * order, its "any event" (`<module>.*`) and "any change" entries before its single events.
  */
 export function eventOptions(source: Catalog = generatedCatalog): INodePropertyOptions[] {
 	const groupRank = new Map(source.groups.map((group, index) => [group.id, index]));
@@ -26,31 +26,32 @@ export function eventOptions(source: Catalog = generatedCatalog): INodePropertyO
 	const byGroup = (a: CatalogEvent, b: CatalogEvent) =>
 		(groupRank.get(a.group) ?? 0) - (groupRank.get(b.group) ?? 0);
 	// Array.prototype.sort is stable, so ties keep the catalog's order.
-	const important = source.events.filter((event) => event.important).sort(byGroup);
+	const all = source.events.filter((event) => event.kind === 'all');
+	const important = source.events.filter((event) => event.important && event.kind !== 'all').sort(byGroup);
 	const rest = source.events
-		.filter((event) => !event.important)
+		.filter((event) => !event.important && event.kind !== 'all')
 		.sort(
 			(a, b) =>
 				byGroup(a, b) ||
 				(moduleRank.get(a.module) ?? 0) - (moduleRank.get(b.module) ?? 0) ||
 				KIND_ORDER[a.kind] - KIND_ORDER[b.kind],
 		);
-	return [...important, ...rest].map((event) => ({
+	return [...all, ...important, ...rest].map((event) => ({
 		name: event.title,
 		value: event.type,
 		description: describe(event, groupTitle.get(event.group) ?? event.group),
 	}));
 }
 
-/** Types of the custom-action families (e.g. `collection.*`), which take step names. */
-export function familyTypes(source: Catalog = generatedCatalog): string[] {
-	return source.events.filter((event) => event.kind === 'family').map((event) => event.type);
+/** The module wildcards whose actions are free-text names (`collection.*`): they take step names. */
+export function stepModuleTypes(source: Catalog = generatedCatalog): string[] {
+	return source.events.filter((event) => event.actionPattern !== undefined).map((event) => event.type);
 }
 
 export interface Subscription {
 	/** What to subscribe to, sorted and without duplicates. */
 	events: string[];
-	/** Step names that the family's `action_pattern` refuses. */
+	/** Step names that the module's `action_pattern` refuses. */
 	invalidSteps: string[];
 }
 
@@ -63,8 +64,8 @@ export function parseStepNames(text: string): string[] {
 }
 
 /**
- * The event list to subscribe to: the selected types, with a selected family replaced by one
- * concrete type per named step when step names are given.
+ * The event list to subscribe to: the selected types, with a selected step module (`collection.*`)
+ * replaced by one concrete type per named step when step names are given.
  */
 export function resolveSubscription(
 	selected: string[],
@@ -72,7 +73,7 @@ export function resolveSubscription(
 	source: Catalog = generatedCatalog,
 ): Subscription {
 	const families = new Map(
-		source.events.filter((event) => event.kind === 'family').map((event) => [event.type, event]),
+		source.events.filter((event) => event.actionPattern !== undefined).map((event) => [event.type, event]),
 	);
 	const events = new Set<string>();
 	const invalidSteps = new Set<string>();
@@ -82,7 +83,7 @@ export function resolveSubscription(
 			events.add(type);
 			continue;
 		}
-		const pattern = new RegExp(family.actionPattern ?? '');
+		const pattern = new RegExp(family.actionPattern ?? '', 'u');
 		for (const step of stepNames) {
 			if (pattern.test(step)) events.add(`${family.module}.${step}`);
 			else invalidSteps.add(step);
@@ -98,17 +99,10 @@ export function isCovered(
 	source: Catalog = generatedCatalog,
 ): boolean {
 	if (subscribed.includes(type)) return true;
-	const concrete = new Set(
-		source.events.filter((event) => event.kind === 'event').map((event) => event.type),
-	);
 	return source.events.some((entry) => {
 		if (!subscribed.includes(entry.type)) return false;
+		if (entry.kind === 'all') return true;
 		if (entry.kind === 'group') return (entry.expandsTo ?? []).includes(type);
-		if (entry.kind !== 'family' || concrete.has(type)) return false;
-		const prefix = `${entry.module}.`;
-		return (
-			type.startsWith(prefix) &&
-			new RegExp(entry.actionPattern ?? '').test(type.slice(prefix.length))
-		);
+		return entry.kind === 'module' && type.startsWith(`${entry.module}.`);
 	});
 }

@@ -10,15 +10,15 @@ export interface CatalogEvent {
 	key: string;
 	module: string;
 	group: string;
-	/** `event`: one concrete type; `group`: `<entity>.trackchanges`; `family`: `collection.*`. */
-	kind: 'event' | 'group' | 'family';
+	/** `event`: one concrete type; `group`: `<entity>.trackchanges`; `module`: `<module>.*`; `all`: `*`. */
+	kind: 'event' | 'group' | 'module' | 'all';
 	title: string;
 	description: string;
 	firedByBillrun: boolean;
 	important: boolean;
 	/** For `group`: the concrete types it stands for. */
 	expandsTo?: string[];
-	/** For `family`: the regular expression a custom action (e.g. a step name) must match. */
+	/** For a `module` whose actions are free text (collection steps): what a step name must match. */
 	actionPattern?: string;
 }
 
