@@ -16,7 +16,7 @@ const triggerOf = (entry) => App.triggers[entry.key].operation;
 
 const UPDATE = entryOf((e) => e.type === 'subscribers.update');
 const TRACKCHANGES = entryOf((e) => e.type === 'subscribers.trackchanges');
-const FAMILY = entryOf((e) => e.kind === 'family');
+const FAMILY = entryOf((e) => Boolean(e.actionPattern));
 
 describe('REST hooks', () => {
   let connector;
@@ -132,14 +132,14 @@ describe('REST hooks', () => {
     await appTester(triggerOf(TRACKCHANGES).performUnsubscribe, bundleFor({ subscribeData: subscription }));
   });
 
-  test('the collection step trigger subscribes to the step it is given, or to every custom step', async () => {
+  test('the collection trigger subscribes to the step it is given, or to every collection event', async () => {
     const hook = await receiver(200);
     const operation = triggerOf(FAMILY);
     const one = await appTester(operation.performSubscribe, bundleFor({ targetUrl: hook.url, inputData: { step: 'send_reminder_sms' } }));
     expect((await api(connector, 'GET', `/api/v1/hooks/${one.id}`)).body.events).toEqual(['collection.send_reminder_sms']);
     const any = await appTester(operation.performSubscribe, bundleFor({ targetUrl: hook.url, inputData: {} }));
     expect((await api(connector, 'GET', `/api/v1/hooks/${any.id}`)).body.events).toEqual([FAMILY.type]);
-    await expect(appTester(operation.performSubscribe, bundleFor({ targetUrl: hook.url, inputData: { step: 'not a step!' } })))
+    await expect(appTester(operation.performSubscribe, bundleFor({ targetUrl: hook.url, inputData: { step: 'bad\u0007step' } })))
       .rejects.toThrow(/not a collection step name/);
     const samples = await appTester(operation.performList, bundleFor({ inputData: { step: 'send_reminder_sms' } }));
     expect(samples.length).toBeGreaterThanOrEqual(1);

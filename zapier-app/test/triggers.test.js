@@ -109,10 +109,10 @@ describe('the app', () => {
     }
   });
 
-  test('covers every kind: concrete types, trackchanges groups and the collection step family', () => {
+  test('covers every kind: concrete types, trackchanges groups, module wildcards and every event', () => {
     const kinds = new Set(catalog.events.map((e) => e.kind));
-    expect([...kinds].sort()).toEqual(['event', 'family', 'group']);
-    const family = catalog.events.find((e) => e.kind === 'family');
+    expect([...kinds].sort()).toEqual(['all', 'event', 'group', 'module']);
+    const family = catalog.events.find((e) => e.actionPattern);
     expect(App.triggers[family.key].operation.inputFields.map((f) => f.key)).toEqual(['step']);
   });
 

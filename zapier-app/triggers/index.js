@@ -2,7 +2,7 @@
 /**
  * One REST-hook trigger per catalog entry, generated from lib/catalog.json (itself generated from
  * ../schemas): every concrete event type, every `<entity>.trackchanges` group and the custom
- * collection step family. Nothing here lists events by hand.
+ * collection steps. Nothing here lists events by hand.
  */
 const catalog = require('../lib/catalog.json');
 const hooks = require('../lib/hooks');
@@ -41,20 +41,20 @@ const descriptionOf = (entry) => {
   return parts.join(' ');
 };
 
-/** The custom collection step family: an optional step name narrows it to one step. */
+/** A module whose actions are free-text step names (`collection.*`): an optional step name narrows it to one step. */
 const stepField = () => ({
   key: 'step',
   label: 'Collection Step',
   type: 'string',
   required: false,
-  helpText: 'The name of one custom collection step (e.g. `send_reminder_sms`). Leave empty to trigger on every custom step.',
+  helpText: 'The name of one collection step as BillRun names it (e.g. `Reminder (day 3)`). Leave empty to trigger on every collection event.',
 });
 
 const eventResolver = (entry) => {
-  if (entry.kind !== 'family') {
+  if (!entry.actionPattern) {
     return () => entry.type;
   }
-  const pattern = entry.actionPattern ? new RegExp(entry.actionPattern) : null;
+  const pattern = new RegExp(entry.actionPattern, 'u');
   return (bundle) => {
     const step = String((bundle.inputData || {}).step || '').trim();
     if (!step) {
@@ -78,7 +78,7 @@ const triggerFor = (entry) => {
     },
     operation: {
       type: 'hook',
-      ...(entry.kind === 'family' ? { inputFields: [stepField()] } : {}),
+      ...(entry.actionPattern ? { inputFields: [stepField()] } : {}),
       performSubscribe: hooks.subscribe(eventOf),
       performUnsubscribe: hooks.unsubscribe,
       perform: hooks.perform,
