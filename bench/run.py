@@ -25,7 +25,7 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -69,13 +69,13 @@ def serve_receiver() -> None:
         protocol_version = "HTTP/1.1"
         disable_nagle_algorithm = True
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             self.rfile.read(int(self.headers.get("Content-Length") or 0))
             with lock:
                 count[0] += 1
             self._answer(b"ok")
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             with lock:
                 self._answer(str(count[0]).encode())
 
@@ -112,7 +112,9 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def back_to_back(session: requests.Session, url: str, body: bytes, headers: dict[str, str], n: int) -> tuple[float, list[float]]:
+def back_to_back(
+    session: requests.Session, url: str, body: bytes, headers: dict[str, str], n: int
+) -> tuple[float, list[float]]:
     latencies = []
     started = time.perf_counter()
     for _ in range(n):
@@ -124,8 +126,9 @@ def back_to_back(session: requests.Session, url: str, body: bytes, headers: dict
     return n / (time.perf_counter() - started), latencies
 
 
-def interleaved(session: requests.Session, noop: str, ingest: str, body: bytes, headers: dict[str, str],
-                n: int, rounds: int = 10) -> tuple[float, list[float], float, list[float]]:
+def interleaved(
+    session: requests.Session, noop: str, ingest: str, body: bytes, headers: dict[str, str], n: int, rounds: int = 10
+) -> tuple[float, list[float], float, list[float]]:
     """Both endpoints in alternating blocks, so that both see the same load on a shared machine."""
     seconds = {noop: 0.0, ingest: 0.0}
     latencies: dict[str, list[float]] = {noop: [], ingest: []}
@@ -134,11 +137,17 @@ def interleaved(session: requests.Session, noop: str, ingest: str, body: bytes, 
             rate, block = back_to_back(session, url, body, headers, n // rounds)
             seconds[url] += len(block) / rate
             latencies[url] += block
-    return (len(latencies[noop]) / seconds[noop], latencies[noop],
-            len(latencies[ingest]) / seconds[ingest], latencies[ingest])
+    return (
+        len(latencies[noop]) / seconds[noop],
+        latencies[noop],
+        len(latencies[ingest]) / seconds[ingest],
+        latencies[ingest],
+    )
 
 
-def paced(session: requests.Session, url: str, body: bytes, headers: dict[str, str], rate: float, seconds: float) -> list[float]:
+def paced(
+    session: requests.Session, url: str, body: bytes, headers: dict[str, str], rate: float, seconds: float
+) -> list[float]:
     latencies = []
     interval = 1 / rate
     start = time.perf_counter()
@@ -154,9 +163,9 @@ def paced(session: requests.Session, url: str, body: bytes, headers: dict[str, s
 
 
 def bench_ingest(tmp: Path, n: int, paced_seconds: float) -> dict[str, float]:
-    from connector.ingest_urls import ingest_url
     from connector.billrun_wire import FORM_CONTENT_TYPE, encode_form
     from connector.catalog import get_catalog
+    from connector.ingest_urls import ingest_url
     from connector.storage import Database, ingest_tokens, tenants, upgrade
     from connector.storage.subscriptions import create_subscription
 
@@ -167,7 +176,9 @@ def bench_ingest(tmp: Path, n: int, paced_seconds: float) -> dict[str, float]:
         tenant = tenants.get_or_create_tenant(s, "bench")
         s.flush()
         token = ingest_tokens.create_ingest_token(s, tenant, "billrun")
-        create_subscription(s, tenant_id=tenant.id, events=["subscribers.trackchanges"], target_url="http://127.0.0.1:9/hook")
+        create_subscription(
+            s, tenant_id=tenant.id, events=["subscribers.trackchanges"], target_url="http://127.0.0.1:9/hook"
+        )
         token_id = token.id
     db.dispose()
     server, port = child("--role", "app", database_url)
@@ -179,7 +190,9 @@ def bench_ingest(tmp: Path, n: int, paced_seconds: float) -> dict[str, float]:
         session = requests.Session()
         for url in (base + "/bench/noop", ingest):  # warm up both paths
             back_to_back(session, url, body, headers, 100)
-        noop_rate, noop_lat, ingest_rate, ingest_lat = interleaved(session, base + "/bench/noop", ingest, body, headers, n)
+        noop_rate, noop_lat, ingest_rate, ingest_lat = interleaved(
+            session, base + "/bench/noop", ingest, body, headers, n
+        )
         paced_lat = paced(session, ingest, body, headers, 200, paced_seconds)
     finally:
         server.terminate()
@@ -221,8 +234,16 @@ def ingest_breakdown(database_url: str, token_id: str, body: bytes, n: int = 300
         with db.engine.begin() as connection:
             found = ingest_tokens.active_ingest_source(connection, token_id)
             assert found is not None
-            accept_event(runtime, connection, tenant_id=found[0], event_type=event_type, data=data,
-                         path="billrun", source=found[1], issues=[])
+            accept_event(
+                runtime,
+                connection,
+                tenant_id=found[0],
+                event_type=event_type,
+                data=data,
+                path="billrun",
+                source=found[1],
+                issues=[],
+            )
 
     def timed(step: object) -> float:
         started = time.perf_counter()
@@ -264,10 +285,10 @@ def wait_recorded(db: Database, target: int, timeout: float) -> None:
 
 
 def bench_delivery(tmp: Path, n: int) -> dict[str, float]:
+    from connector.catalog import get_catalog
     from connector.config import Settings
     from connector.delivery.signing import Signer, envelope_body
     from connector.delivery.worker import Worker
-    from connector.catalog import get_catalog
     from connector.services.events import accept_event
     from connector.services.runtime import Runtime
     from connector.storage import Database, tenants, upgrade
@@ -285,7 +306,9 @@ def bench_delivery(tmp: Path, n: int) -> dict[str, float]:
         secret = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
         signer = Signer([secret])
         bodies = [
-            envelope_body({"id": f"evt_{i}", "type": "subscribers.update", "timestamp": "2024-01-31T00:00:00Z", "data": data})
+            envelope_body(
+                {"id": f"evt_{i}", "type": "subscribers.update", "timestamp": "2024-01-31T00:00:00Z", "data": data}
+            )
             for i in range(n)
         ]
         started = time.perf_counter()
@@ -309,8 +332,15 @@ def bench_delivery(tmp: Path, n: int) -> dict[str, float]:
             s.flush()
             for _ in range(n):
                 accept_event(
-                    runtime, s, tenant_id=tenant.id, event_type="subscribers.update", data=data,
-                    path="test", source="bench", issues=[], only_subscription_id=sub.id,
+                    runtime,
+                    s,
+                    tenant_id=tenant.id,
+                    event_type="subscribers.update",
+                    data=data,
+                    path="test",
+                    source="bench",
+                    issues=[],
+                    only_subscription_id=sub.id,
                 )
         worker = Worker(db, settings, poll_seconds=0.01)
         started = time.perf_counter()
@@ -324,8 +354,12 @@ def bench_delivery(tmp: Path, n: int) -> dict[str, float]:
     finally:
         receiver.terminate()
         receiver.wait(10)
-    return {"plain_dps": plain_rate, "worker_dps": worker_rate, "recorded_dps": recorded_rate,
-            "threads": settings.worker_threads}
+    return {
+        "plain_dps": plain_rate,
+        "worker_dps": worker_rate,
+        "recorded_dps": recorded_rate,
+        "threads": settings.worker_threads,
+    }
 
 
 def bench_signing(n: int) -> dict[str, float]:
@@ -334,10 +368,17 @@ def bench_signing(n: int) -> dict[str, float]:
     from connector.delivery.signing import Signer
 
     secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-    body = json.dumps({"id": "evt_x", "type": "subscribers.update", "timestamp": "2024-01-31T00:00:00Z",
-                       "data": {"blob": "x" * 1950}}, separators=(",", ":")).encode()
+    body = json.dumps(
+        {
+            "id": "evt_x",
+            "type": "subscribers.update",
+            "timestamp": "2024-01-31T00:00:00Z",
+            "data": {"blob": "x" * 1950},
+        },
+        separators=(",", ":"),
+    ).encode()
     ours, theirs = Signer([secret]), standardwebhooks.Webhook(secret)
-    moment = datetime.now(timezone.utc)
+    moment = datetime.now(UTC)
     seconds = int(moment.timestamp())
     text = body.decode()
     best_ours = best_theirs = 0.0
@@ -355,24 +396,40 @@ def bench_signing(n: int) -> dict[str, float]:
 
 
 def report_ingest(i: dict[str, float], n_ingest: int) -> None:
-    print(f"\n(a) ingest, {i['body_bytes']:.0f}-byte BillRun form body, one client back to back, {n_ingest} requests each in 10 alternating blocks")
-    print(f"    no-op endpoint  {i['noop_rps']:8.0f} req/s   p50 {i['noop_p50_ms']:.2f} ms   p99 {i['noop_p99_ms']:.2f} ms")
-    print(f"    ingest          {i['ingest_rps']:8.0f} req/s   p50 {i['ingest_p50_ms']:.2f} ms   p99 {i['ingest_p99_ms']:.2f} ms")
+    print(
+        f"\n(a) ingest, {i['body_bytes']:.0f}-byte BillRun form body, one client back to back, {n_ingest} requests each in 10 alternating blocks"
+    )
+    print(
+        f"    no-op endpoint  {i['noop_rps']:8.0f} req/s   p50 {i['noop_p50_ms']:.2f} ms   p99 {i['noop_p99_ms']:.2f} ms"
+    )
+    print(
+        f"    ingest          {i['ingest_rps']:8.0f} req/s   p50 {i['ingest_p50_ms']:.2f} ms   p99 {i['ingest_p99_ms']:.2f} ms"
+    )
     print(f"    ratio ingest/no-op: {i['ingest_rps'] / i['noop_rps']:.2f}x   (target >= 0.5x)")
-    print(f"    server time per ingest, in-process: parse+normalise {i['parse_ms']:.2f} ms, schema validation "
-          f"{i['validate_ms']:.2f} ms ({i['validate_invalid_ms']:.2f} ms for a payload with an error), "
-          f"token check + event + deliveries transaction {i['store_ms']:.2f} ms")
-    print(f"    paced at 200 events/s ({i['paced_count']:.0f} requests): p50 {i['paced_p50_ms']:.2f} ms   "
-          f"p99 {i['paced_p99_ms']:.2f} ms   (target p99 <= 10 ms)", flush=True)
+    print(
+        f"    server time per ingest, in-process: parse+normalise {i['parse_ms']:.2f} ms, schema validation "
+        f"{i['validate_ms']:.2f} ms ({i['validate_invalid_ms']:.2f} ms for a payload with an error), "
+        f"token check + event + deliveries transaction {i['store_ms']:.2f} ms"
+    )
+    print(
+        f"    paced at 200 events/s ({i['paced_count']:.0f} requests): p50 {i['paced_p50_ms']:.2f} ms   "
+        f"p99 {i['paced_p99_ms']:.2f} ms   (target p99 <= 10 ms)",
+        flush=True,
+    )
 
 
 def report_delivery(d: dict[str, float], n_delivery: int) -> None:
     print(f"\n(b) delivery of {n_delivery} queued events to a loopback receiver")
     print(f"    plain requests.Session loop  {d['plain_dps']:8.0f} deliveries/s")
-    print(f"    connector worker ({d['threads']:.0f} threads)  {d['worker_dps']:8.0f} deliveries/s (queue -> receiver ack)")
+    print(
+        f"    connector worker ({d['threads']:.0f} threads)  {d['worker_dps']:8.0f} deliveries/s (queue -> receiver ack)"
+    )
     print(f"    ratio worker/plain: {d['worker_dps'] / d['plain_dps']:.2f}x   (target >= 0.6x)")
-    print(f"    until every delivery is also recorded as succeeded: {d['recorded_dps']:.0f} deliveries/s "
-          f"({d['recorded_dps'] / d['plain_dps']:.2f}x)", flush=True)
+    print(
+        f"    until every delivery is also recorded as succeeded: {d['recorded_dps']:.0f} deliveries/s "
+        f"({d['recorded_dps'] / d['plain_dps']:.2f}x)",
+        flush=True,
+    )
 
 
 def report_signing(s: dict[str, float], n_sign: int) -> None:
@@ -385,8 +442,9 @@ def report_signing(s: dict[str, float], n_sign: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="smaller counts (about 15 s)")
-    parser.add_argument("--only", choices=("a", "b", "c"), action="append",
-                        help="run only this part (repeatable); all three by default")
+    parser.add_argument(
+        "--only", choices=("a", "b", "c"), action="append", help="run only this part (repeatable); all three by default"
+    )
     parser.add_argument("--role", choices=("app", "receiver"), help=argparse.SUPPRESS)
     parser.add_argument("database_url", nargs="?", help=argparse.SUPPRESS)
     args = parser.parse_args()

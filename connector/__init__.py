@@ -8,7 +8,7 @@ except PackageNotFoundError:  # running from a source tree that was never instal
     __version__ = "0.0.0"
 
 
-def create_app(*args, **kwargs):  # noqa: ANN002, ANN003 - forwards to the real factory
+def create_app(*args, **kwargs):
     """Build the Flask application (see :func:`connector.app.create_app`)."""
     from connector.app import create_app as _create_app
 

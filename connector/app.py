@@ -10,7 +10,18 @@ import flask_smorest
 from flask import Flask
 
 from connector import __version__
-from connector.api import billrun_link_api, catalog_api, context, deliveries, hooks, ingest, me, metrics_api, ops, plugin
+from connector.api import (
+    billrun_link_api,
+    catalog_api,
+    context,
+    deliveries,
+    hooks,
+    ingest,
+    me,
+    metrics_api,
+    ops,
+    plugin,
+)
 from connector.api.errors import handle_http_exception, register_error_handlers
 from connector.api.ops import DOCS_ASSETS_URL
 from connector.api.schemas import ErrorSchema
@@ -103,7 +114,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         "billrun-connector %s: database %s, %s, allowed target networks: %s",
         __version__,
         database.engine.url.render_as_string(hide_password=True),
-        "in-process delivery worker" if settings.in_process_worker else "no in-process worker (run `billrun-connector worker`)",
+        "in-process delivery worker"
+        if settings.in_process_worker
+        else "no in-process worker (run `billrun-connector worker`)",
         ", ".join(str(n) for n in settings.allowed_networks) or "none (public addresses only)",
     )
     return app

@@ -67,8 +67,9 @@ def _check_size(body: bytes, max_bytes: int) -> None:
 
 
 def _malformed(name: str) -> MalformedFieldName:
-    return MalformedFieldName(f"field name {name[:200]!r} is malformed: empty, unbalanced brackets"
-                              " or text after the last bracket")
+    return MalformedFieldName(
+        f"field name {name[:200]!r} is malformed: empty, unbalanced brackets or text after the last bracket"
+    )
 
 
 def _path(name: str) -> tuple[str, ...]:
@@ -290,8 +291,9 @@ def _media_type(content_type: str) -> str:
     return content_type.split(";", 1)[0].strip().lower()
 
 
-def parse_delivery(body: bytes, content_type: str, *, catalog: Catalog | None = None,
-                   max_bytes: int = MAX_BODY_BYTES) -> tuple[str, dict[str, Any]]:
+def parse_delivery(
+    body: bytes, content_type: str, *, catalog: Catalog | None = None, max_bytes: int = MAX_BODY_BYTES
+) -> tuple[str, dict[str, Any]]:
     """Read one BillRun delivery (form or JSON ``{"module", "action", ...}``): its type and normalised data."""
     media = _media_type(content_type or "")
     if media == FORM_TYPE:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import functools
 import json
 import os
 import re
@@ -105,8 +106,7 @@ class ValidationIssue:
 
 # The quick check asserts exactly the formats the full validator checks, with the same functions.
 _FORMAT_CHECKER = Draft202012Validator.FORMAT_CHECKER
-_QUICK_FORMATS = {name: (lambda name: lambda value: _FORMAT_CHECKER.conforms(value, name))(name)
-                  for name in _FORMAT_CHECKER.checkers}
+_QUICK_FORMATS = {name: functools.partial(_FORMAT_CHECKER.conforms, format=name) for name in _FORMAT_CHECKER.checkers}
 
 
 class _SchemaValidator:
@@ -134,7 +134,8 @@ class _SchemaValidator:
     @cached_property
     def _quick(self) -> jsonschema_rs.Validator:
         return jsonschema_rs.Draft202012Validator(
-            self._schema, registry=self._quick_registry, validate_formats=True, formats=_QUICK_FORMATS, offline=True)
+            self._schema, registry=self._quick_registry, validate_formats=True, formats=_QUICK_FORMATS, offline=True
+        )
 
     def issues(self, instance: Any) -> list[ValidationIssue]:
         try:
@@ -253,13 +254,23 @@ class Catalog:
 
     def _add(self, entry: dict[str, Any]) -> None:
         event_type = EventType(
-            type=entry["type"], key=entry["key"], module=entry["module"], action=entry["action"],
-            group=entry["group"], kind=entry["kind"], title=entry["title"], noun=entry["noun"],
-            description=entry["description"], fired_by_billrun=entry["fired_by_billrun"],
-            important=entry["important"], schema_path=entry["schema"],
-            expands_to=tuple(entry.get("expands_to", ())), action_pattern=entry.get("action_pattern"),
+            type=entry["type"],
+            key=entry["key"],
+            module=entry["module"],
+            action=entry["action"],
+            group=entry["group"],
+            kind=entry["kind"],
+            title=entry["title"],
+            noun=entry["noun"],
+            description=entry["description"],
+            fired_by_billrun=entry["fired_by_billrun"],
+            important=entry["important"],
+            schema_path=entry["schema"],
+            expands_to=tuple(entry.get("expands_to", ())),
+            action_pattern=entry.get("action_pattern"),
             billrun_source=tuple(entry.get("billrun_source", ())),
-            never_fired_because=entry.get("never_fired_because"))
+            never_fired_because=entry.get("never_fired_because"),
+        )
         self._types[event_type.type] = event_type
         if event_type.kind == "event":
             self._pairs[(event_type.module.lower(), event_type.action.lower())] = event_type.type
@@ -274,8 +285,11 @@ class Catalog:
         uri = self._uri(event_type.schema_path)
         data = self._view.node(self._inline(f"{uri}#/properties/data"))
         self._compiled[event_type.type] = _Compiled(
-            envelope=self._validator(self._inline(uri)), data=self._validator(data.schema),
-            data_schema=data, schema=self.registry.contents(uri))
+            envelope=self._validator(self._inline(uri)),
+            data=self._validator(data.schema),
+            data_schema=data,
+            schema=self.registry.contents(uri),
+        )
 
     # -- lookups ---------------------------------------------------------------------------------
 
@@ -300,7 +314,7 @@ class Catalog:
         if steps is None or self._step_pattern is None or type_name in self._types:
             return False
         prefix = steps.module + "."
-        return type_name.startswith(prefix) and bool(self._step_pattern.match(type_name[len(prefix):]))
+        return type_name.startswith(prefix) and bool(self._step_pattern.match(type_name[len(prefix) :]))
 
     def get(self, type_name: str) -> EventType | None:
         """The entry of *type_name*; a custom collection step resolves to ``collection.*``."""
@@ -332,8 +346,7 @@ class Catalog:
         elif module not in self._wildcards:
             reason = f"unknown event type {name!r}: no module {module!r} (modules: {', '.join(self.modules())})"
         else:
-            reason = (f"unknown event type {name!r} ({module}.* receives every action of {module},"
-                      " listed or not)")
+            reason = f"unknown event type {name!r} ({module}.* receives every action of {module}, listed or not)"
         raise UnknownEventType(name, suggestion, reason)
 
     def _suggestion(self, name: str) -> str | None:
@@ -396,8 +409,11 @@ class Catalog:
         elif entry.kind == "group":
             members = [self._types[t] for t in entry.expands_to]
         else:
-            members = [e for e in self._types.values() if e.kind == "event"
-                       and (entry.kind == "all" or e.module == entry.module)]
+            members = [
+                e
+                for e in self._types.values()
+                if e.kind == "event" and (entry.kind == "all" or e.module == entry.module)
+            ]
         return [(e.module, e.action) for e in members if e.fired_by_billrun]
 
     def _compiled_for(self, type_name: str) -> _Compiled:

@@ -15,8 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, 
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from connector.storage import Database
-from connector.storage import stats
+from connector.storage import Database, stats
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +39,7 @@ ATTEMPT_SECONDS = Histogram(
     "Duration of the delivery attempts made by this process.",
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 30),
 )
+
 
 class QueueCollector(Collector):
     """Queue metrics read from the database at scrape time, so every process reports the same."""

@@ -22,15 +22,29 @@ from referencing import Registry
 
 # Keywords that say nothing about validity, and keywords that mean nothing once references are
 # inlined; both are left out of an inlined schema.
-ANNOTATIONS = frozenset({"title", "description", "examples", "default", "$comment", "deprecated",
-                         "readOnly", "writeOnly"})
+ANNOTATIONS = frozenset(
+    {"title", "description", "examples", "default", "$comment", "deprecated", "readOnly", "writeOnly"}
+)
 RESOURCE_KEYWORDS = frozenset({"$id", "$schema", "$defs", "definitions", "$anchor", "$vocabulary"})
 UNSUPPORTED = frozenset({"$dynamicRef", "$dynamicAnchor", "$recursiveRef", "$recursiveAnchor"})
 # Keywords whose subschemas sit in a map, in a list, or alone.
 _SCHEMA_MAPS = frozenset({"properties", "patternProperties", "dependentSchemas"})
 _SCHEMA_LISTS = frozenset({"anyOf", "oneOf", "prefixItems"})
-_SCHEMA_SINGLE = frozenset({"items", "additionalProperties", "not", "if", "then", "else", "contains",
-                            "propertyNames", "unevaluatedProperties", "unevaluatedItems", "additionalItems"})
+_SCHEMA_SINGLE = frozenset(
+    {
+        "items",
+        "additionalProperties",
+        "not",
+        "if",
+        "then",
+        "else",
+        "contains",
+        "propertyNames",
+        "unevaluatedProperties",
+        "unevaluatedItems",
+        "additionalItems",
+    }
+)
 # Keywords that read each other within one schema object: two schemas are merged only when at most
 # one of them uses each group (``additionalProperties`` depends on the ``properties`` beside it).
 _COUPLED = (

@@ -144,7 +144,12 @@ class Connection(MethodView):
     def put(self, body: dict[str, Any], tenant: str) -> dict[str, Any]:
         """Connect (or reconnect) the tenant: proves the credentials and the plugin API before storing anything."""
         request = service.ConnectRequest(
-            tenant, body["url"], body["client_id"], body["client_secret"], body["ingest_base_url"], body["collection_steps"]
+            tenant,
+            body["url"],
+            body["client_id"],
+            body["client_secret"],
+            body["ingest_base_url"],
+            body["collection_steps"],
         )
         try:
             report = service.connect(context.database(), context.settings(), request)

@@ -12,11 +12,11 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from connector.api.parsing import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
 
 from connector.api import context
 from connector.api.auth import current_principal, require_api_key
+from connector.api.parsing import Blueprint
 from connector.api.schemas import MAX_PAGE, PageCursor, encode_cursor
 from connector.catalog import get_catalog
 from connector.services import deliveries as services
@@ -49,7 +49,9 @@ class DeliverableType(fields.String):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         name = super()._deserialize(value, attr, data, **kwargs).strip()
         if not get_catalog().deliverable(name):
-            raise ValidationError(f"{name!r} is not a concrete event type of the catalog; GET /api/v1/events lists them")
+            raise ValidationError(
+                f"{name!r} is not a concrete event type of the catalog; GET /api/v1/events lists them"
+            )
         return name
 
 
@@ -118,7 +120,9 @@ class DeliveryListSchema(Schema):
 
 
 class RecoverSchema(Schema):
-    since = UtcDateTime(required=True, metadata={"description": "Re-queue failed deliveries created at or after this time."})
+    since = UtcDateTime(
+        required=True, metadata={"description": "Re-queue failed deliveries created at or after this time."}
+    )
 
 
 class RecoveredSchema(Schema):
@@ -223,4 +227,8 @@ def retry_delivery(delivery_id: str) -> dict[str, Any]:
 def recover(body: dict[str, Any], subscription_id: str) -> dict[str, int]:
     """Re-queue every failed delivery of the hook created at or after `since`."""
     with context.session() as session:
-        return {"recovered": services.recover(context.runtime(), session, current_principal(), subscription_id, body["since"])}
+        return {
+            "recovered": services.recover(
+                context.runtime(), session, current_principal(), subscription_id, body["since"]
+            )
+        }

@@ -42,7 +42,11 @@ class Hooks(MethodView):
         """
         with context.session() as session:
             page, more = services.page(
-                session, current_principal(), limit=query["limit"], after=query.get("cursor"), event_type=query.get("event")
+                session,
+                current_principal(),
+                limit=query["limit"],
+                after=query.get("cursor"),
+                event_type=query.get("event"),
             )
             return {"data": page, "next_cursor": encode_cursor(page[-1].created_at, page[-1].id) if more else None}
 

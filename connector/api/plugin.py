@@ -88,7 +88,9 @@ def _event_type(module: str | None, action: str | None) -> str:
         if module.lower() not in {name.lower() for name in modules}:
             raise PluginFailure(f"unknown webhook_module {module!r}; known modules: {', '.join(modules)}") from None
         actions = sorted(
-            entry.action for entry in catalog.types() if entry.kind == "event" and entry.module.lower() == module.lower()
+            entry.action
+            for entry in catalog.types()
+            if entry.kind == "event" and entry.module.lower() == module.lower()
         )
         raise PluginFailure(
             f"unknown webhook_action {action!r} for module {module!r}; known actions: {', '.join(actions)}"

@@ -48,14 +48,18 @@ def resolve(url: str, allowed_networks: Iterable[str] = ()) -> list[str]:
     parts = urlsplit(url)
     host = parts.hostname or ""
     try:
-        infos = socket.getaddrinfo(host, parts.port or (443 if parts.scheme == "https" else 80), type=socket.SOCK_STREAM)
+        infos = socket.getaddrinfo(
+            host, parts.port or (443 if parts.scheme == "https" else 80), type=socket.SOCK_STREAM
+        )
     except socket.gaierror as exc:
         raise RefusedUrl(f"the BillRun host {host!r} does not resolve: {exc.strerror}") from None
     networks = parse_networks(allowed_networks)
     addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
     for text in addresses:
         address = ipaddress.ip_address(text.split("%", 1)[0])
-        if address in METADATA_ADDRESSES and not any(address in net for net in networks if net.version == address.version):
+        if address in METADATA_ADDRESSES and not any(
+            address in net for net in networks if net.version == address.version
+        ):
             raise RefusedUrl(f"the BillRun host {host!r} resolves to {address}, a cloud metadata address")
     return addresses
 
@@ -103,6 +107,10 @@ def reason(exc: requests.RequestException) -> str:
             return cause.strerror
         if type(cause).__name__ == "RemoteDisconnected":
             return "connection closed without an answer"
-        seen.extend(c for c in (cause.__cause__, cause.__context__, getattr(cause, "reason", None)) if isinstance(c, BaseException))
+        seen.extend(
+            c
+            for c in (cause.__cause__, cause.__context__, getattr(cause, "reason", None))
+            if isinstance(c, BaseException)
+        )
         seen.extend(a for a in cause.args if isinstance(a, BaseException))
     return type(exc).__name__

@@ -46,7 +46,9 @@ class PluginClient:
     def create(self, webhook_id: str, module: str, action: str, url: str) -> None:
         """Create the webhook; raises :class:`DuplicateWebhookId` when BillRun already holds the id."""
         self._call(
-            "create", None, {"webhook_module": module, "webhook_action": action, "webhook_url": url, "webhook_id": webhook_id}
+            "create",
+            None,
+            {"webhook_module": module, "webhook_action": action, "webhook_url": url, "webhook_id": webhook_id},
         )
 
     def exists(self, webhook_id: str) -> bool:
@@ -113,7 +115,9 @@ def _read_answer(action: str, response: requests.Response) -> dict[str, Any]:
     if status in UNAVAILABLE:
         raise Unreachable(f"BillRun's plugin API ({action}) answered HTTP {status}")
     if body is None or body.get("status") not in (0, 1):
-        raise NotBillrun(f"the plugin API ({action}) answered HTTP {status} with no BillRun status: is this BillRun's URL?")
+        raise NotBillrun(
+            f"the plugin API ({action}) answered HTTP {status} with no BillRun status: is this BillRun's URL?"
+        )
     if status in (401, 403) or (body["status"] == 0 and body.get("code") in PERMISSION_CODES):
         detail = body.get("message") or body.get("error_description") or body.get("error") or f"HTTP {status}"
         raise PermissionRefused(f"BillRun refused the plugin call ({detail}): the OAuth2 client needs the global scope")

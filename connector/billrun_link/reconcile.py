@@ -156,7 +156,9 @@ class Reconciler:
                 return False
             time.sleep(CLAIM_POLL_SECONDS)
 
-    def _run(self, connection_id: int, result: PassResult, *, verify: bool, immediate: bool, force_forget: bool) -> None:
+    def _run(
+        self, connection_id: int, result: PassResult, *, verify: bool, immediate: bool, force_forget: bool
+    ) -> None:
         try:
             target = self._plan(connection_id)
         except secret_box.UnreadableSecret as exc:

@@ -93,7 +93,9 @@ def _check(request: ConnectRequest, settings: Settings) -> tuple[str, str, list[
         url = endpoint.normalize_url(request.url)
     except BillrunError as exc:
         raise LinkError(exc.code, exc.message) from None
-    base = (request.ingest_base_url or settings.base_url or f"http://{settings.host}:{settings.port}").strip().rstrip("/")
+    base = (
+        (request.ingest_base_url or settings.base_url or f"http://{settings.host}:{settings.port}").strip().rstrip("/")
+    )
     parts = urlsplit(base)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise invalid(f"the ingest base URL must be an http(s) URL, not {base!r}")
@@ -158,7 +160,9 @@ def _connection_id(db: Database, tenant: str) -> int:
 
 def sync(db: Database, settings: Settings, tenant: str) -> PassResult:
     """Reconcile now: read back every registered webhook, then do every pending call, backoff or not."""
-    return reconciler(db, settings).run(_connection_id(db, tenant), verify=True, immediate=True, wait=LEASE_WAIT_SECONDS)
+    return reconciler(db, settings).run(
+        _connection_id(db, tenant), verify=True, immediate=True, wait=LEASE_WAIT_SECONDS
+    )
 
 
 def disconnect(db: Database, settings: Settings, tenant: str, *, force: bool = False) -> DisconnectReport:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
+
 import requests
 
 from connector.billrun_link.endpoint import CONNECT_TIMEOUT, READ_TIMEOUT, json_object, reason

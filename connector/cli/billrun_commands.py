@@ -139,7 +139,9 @@ def status_command(database_url: str | None, tenant: str, as_json: bool) -> None
         return
     counts = ", ".join(f"{count} {name}" for name, count in view["counts"].items())
     click.echo(f"tenant {view['tenant']!r}: BillRun at {view['url']} (client {view['client_id']}): {counts}")
-    click.echo(f"ingest URL {view['ingest_url_id']} at {view['ingest_base_url']}; last sync {view['last_sync_at'] or '-'}")
+    click.echo(
+        f"ingest URL {view['ingest_url_id']} at {view['ingest_base_url']}; last sync {view['last_sync_at'] or '-'}"
+    )
     if view["collection_steps"]:
         click.echo("collection steps: " + ", ".join(view["collection_steps"]))
     if view["last_error"]:

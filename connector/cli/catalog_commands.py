@@ -23,8 +23,7 @@ def _dump(value: Any) -> None:
 
 def _known_type(catalog: Catalog, type_name: str, param: str = "TYPE") -> str:
     if catalog.get(type_name) is None:
-        raise click.BadParameter(f"unknown event type {type_name!r} (see: billrun-connector catalog)",
-                                 param_hint=param)
+        raise click.BadParameter(f"unknown event type {type_name!r} (see: billrun-connector catalog)", param_hint=param)
     return type_name
 
 
@@ -41,7 +40,7 @@ def _read_json(path: Path) -> Any:
 
 def _validate(catalog: Catalog, document: Any, type_name: str | None) -> tuple[str, list[ValidationIssue]]:
     """Validate an envelope (``{id, type, timestamp, data}``) or, with a type, a bare payload."""
-    is_envelope = isinstance(document, dict) and ENVELOPE_KEYS <= document.keys()
+    is_envelope = isinstance(document, dict) and document.keys() >= ENVELOPE_KEYS
     if not is_envelope:
         if type_name is None:
             raise click.UsageError("the file is not an event envelope with a type; give --type TYPE")

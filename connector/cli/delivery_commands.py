@@ -18,8 +18,18 @@ log = logging.getLogger(__name__)
 @click.command()
 @database_url_option
 @allow_network_option
-@click.option("--threads", type=click.IntRange(1, 256), default=None, help="Concurrent deliveries (env BILLRUN_CONNECTOR_WORKER_THREADS; default 4).")
-@click.option("--metrics-port", type=click.IntRange(0, 65535), default=None, help="Serve this worker's own Prometheus counters on this port.")
+@click.option(
+    "--threads",
+    type=click.IntRange(1, 256),
+    default=None,
+    help="Concurrent deliveries (env BILLRUN_CONNECTOR_WORKER_THREADS; default 4).",
+)
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(0, 65535),
+    default=None,
+    help="Serve this worker's own Prometheus counters on this port.",
+)
 def worker(
     database_url: str | None, allowed_networks: tuple[str, ...], threads: int | None, metrics_port: int | None
 ) -> None:
@@ -62,9 +72,17 @@ def worker(
 
 @click.command("ingest-url")
 @database_url_option
-@click.option("--tenant", required=True, help="The tenant whose subscriptions receive what BillRun sends here (created if new).")
-@click.option("--source", default="billrun", show_default=True, help="A label for this BillRun (shown in event sources).")
-@click.option("--base-url", default=None, help="The connector's public base URL (env BILLRUN_CONNECTOR_BASE_URL; default http://HOST:PORT).")
+@click.option(
+    "--tenant", required=True, help="The tenant whose subscriptions receive what BillRun sends here (created if new)."
+)
+@click.option(
+    "--source", default="billrun", show_default=True, help="A label for this BillRun (shown in event sources)."
+)
+@click.option(
+    "--base-url",
+    default=None,
+    help="The connector's public base URL (env BILLRUN_CONNECTOR_BASE_URL; default http://HOST:PORT).",
+)
 def ingest_url_command(database_url: str | None, tenant: str, source: str, base_url: str | None) -> None:
     """Make an ingest URL for BillRun's webhooks plugin; the URL is printed alone on the last line.
 
@@ -111,7 +129,9 @@ def ingest_urls_list(database_url: str | None, tenant: str | None) -> None:
         click.echo(f"{'ID':<27} {'TENANT':<20} {'SOURCE':<16} {'CREATED':<20} STATE")
         for row in ingest_tokens.list_ingest_tokens(session, tenant_id):
             state = f"revoked {row.revoked_at:%Y-%m-%d %H:%M:%S}" if row.revoked_at else "active"
-            click.echo(f"{row.id:<27} {row.tenant.name:<20} {row.source:<16} {row.created_at:%Y-%m-%d %H:%M:%S}  {state}")
+            click.echo(
+                f"{row.id:<27} {row.tenant.name:<20} {row.source:<16} {row.created_at:%Y-%m-%d %H:%M:%S}  {state}"
+            )
 
 
 @ingest_urls.command("revoke")
@@ -148,7 +168,9 @@ def fire(event_type: str, target: str, timeout: float) -> None:
 
     catalog = get_catalog()
     if not catalog.deliverable(event_type):
-        raise click.BadParameter(f"{event_type!r} is not a concrete event type (see `billrun-connector catalog`)", param_hint="TYPE")
+        raise click.BadParameter(
+            f"{event_type!r} is not a concrete event type (see `billrun-connector catalog`)", param_hint="TYPE"
+        )
     samples = catalog.samples(event_type)
     if not samples:
         raise click.ClickException(f"the catalog has no sample for {event_type}")

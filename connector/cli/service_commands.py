@@ -119,7 +119,10 @@ def keys_create(database_url: str | None, tenant: str, label: str, admin: bool) 
 
     if not 1 <= len(tenant.strip()) <= 200:
         raise click.BadParameter("must be 1 to 200 characters", param_hint="--tenant")
-    with open_database(load_settings(resolve_secret=False, database_url=database_url)) as database, database.session() as session:
+    with (
+        open_database(load_settings(resolve_secret=False, database_url=database_url)) as database,
+        database.session() as session,
+    ):
         owner = tenants.get_or_create_tenant(session, tenant.strip())
         key, plaintext = tenants.create_api_key(session, owner, label=label, admin=admin)
         click.echo(
@@ -137,7 +140,10 @@ def keys_list(database_url: str | None, tenant: str | None) -> None:
     """List API keys (never the keys themselves: their id and first characters)."""
     from connector.storage import tenants
 
-    with open_database(load_settings(resolve_secret=False, database_url=database_url)) as database, database.session() as session:
+    with (
+        open_database(load_settings(resolve_secret=False, database_url=database_url)) as database,
+        database.session() as session,
+    ):
         rows = tenants.list_keys(session, tenant)
         click.echo(_row(name for name, _ in KEY_COLUMNS))
         for key in rows:
@@ -184,7 +190,10 @@ def keys_revoke(database_url: str | None, key_id: str) -> None:
     """Revoke the key KEY_ID (its id or its prefix, as `keys list` shows them)."""
     from connector.storage import tenants
 
-    with open_database(load_settings(resolve_secret=False, database_url=database_url)) as database, database.session() as session:
+    with (
+        open_database(load_settings(resolve_secret=False, database_url=database_url)) as database,
+        database.session() as session,
+    ):
         key = tenants.revoke_key(session, key_id)
         if key is None:
             raise click.ClickException(f"no key {key_id!r}")

@@ -24,8 +24,8 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3 import PoolManager
+from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 from urllib3.util import connection as urllib3_connection
@@ -222,7 +222,7 @@ class _GuardedConnectionMixin:
         except socket.gaierror as exc:
             raise NameResolutionError(conn.host, conn, exc) from exc
         last_error: OSError | None = None
-        for family, _type, _proto, _name, sockaddr in infos:
+        for _family, _type, _proto, _name, sockaddr in infos:
             try:
                 sock = urllib3_connection.create_connection(
                     (sockaddr[0], conn.port),

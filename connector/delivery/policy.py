@@ -12,7 +12,7 @@ import enum
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 from connector.config import DEFAULT_RETRY_SCHEDULE
@@ -48,7 +48,7 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
+        when = when.replace(tzinfo=UTC)
     return max(0.0, (when - now).total_seconds())
 
 
@@ -92,7 +92,7 @@ class RetryPolicy:
         if delay is None:
             return Decision(Outcome.FAILED)
         if status_code in THROTTLE_STATUSES:
-            asked = parse_retry_after(retry_after, now or datetime.now(timezone.utc))
+            asked = parse_retry_after(retry_after, now or datetime.now(UTC))
             if asked is not None:
                 ceiling = max(self.schedule) * self.scale
                 delay = min(max(asked, delay), max(ceiling, delay))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import itertools
 import socket
@@ -16,8 +17,8 @@ from requests.utils import DEFAULT_CA_BUNDLE_PATH
 from urllib3.exceptions import ConnectTimeoutError, HTTPError, NewConnectionError, ReadTimeoutError
 
 from connector import __version__
-from connector.delivery.targets import InvalidTarget, parse_target
 from connector.delivery.netguard import NetGuard, TargetRefused, guarded_pool_manager, tracked_connections
+from connector.delivery.targets import InvalidTarget, parse_target
 
 USER_AGENT = f"billrun-connector/{__version__}"
 EXCERPT_BYTES = 20 * 1024
@@ -74,10 +75,8 @@ class _Watchdog:
                     due.append(heapq.heappop(self._heap)[2])
             for handle in due:
                 if handle:
-                    try:
+                    with contextlib.suppress(OSError):
                         handle[0]()
-                    except OSError:
-                        pass
 
 
 _WATCHDOG = _Watchdog()
@@ -167,7 +166,9 @@ class Sender:
             return SendResult(None, f"refused by the network guard: {exc}", "", elapsed_ms())
         except (HTTPError, OSError, ValueError) as exc:  # ValueError: a URL urllib3 cannot parse
             if isinstance(exc, ConnectTimeoutError) and not isinstance(exc, NewConnectionError):
-                error = f"connect timeout after {self.connect_timeout:g} s"  # (urllib3 derives NewConnectionError from it)
+                error = (
+                    f"connect timeout after {self.connect_timeout:g} s"  # (urllib3 derives NewConnectionError from it)
+                )
             elif expired or isinstance(exc, (ReadTimeoutError, TimeoutError)):
                 error = timeout_error
             else:

@@ -48,9 +48,7 @@ class Signer:
     def signature(self, msg_id: str, timestamp: int, body: bytes) -> str:
         """The ``webhook-signature`` header value: space-separated ``v1,<base64>`` items."""
         signed = b"%s.%d.%s" % (msg_id.encode(), timestamp, body)
-        return " ".join(
-            "v1," + base64.b64encode(hmac.digest(key, signed, "sha256")).decode() for key in self._keys
-        )
+        return " ".join("v1," + base64.b64encode(hmac.digest(key, signed, "sha256")).decode() for key in self._keys)
 
     def headers(self, msg_id: str, timestamp: int, body: bytes) -> dict[str, str]:
         """The three Standard Webhooks headers for one attempt."""

@@ -32,8 +32,7 @@ from connector.delivery.policy import Outcome, RetryPolicy
 from connector.delivery.sender import Sender
 from connector.delivery.signing import Signer, envelope_body
 from connector.metrics import ATTEMPT_SECONDS, ATTEMPTS
-from connector.storage import Database
-from connector.storage import claims, retention
+from connector.storage import Database, claims, retention
 from connector.storage.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -204,9 +203,7 @@ class Worker:
             pass
         return done, woken
 
-    def _exchange(
-        self, outcomes: list[claims.AttemptOutcome], handed_back: list[str], limit: int
-    ) -> list[claims.Job]:
+    def _exchange(self, outcomes: list[claims.AttemptOutcome], handed_back: list[str], limit: int) -> list[claims.Job]:
         """Record *outcomes*, release *handed_back* and claim up to *limit* new jobs, in one transaction.
 
         The statements are Core statements: they run on a plain connection, without an ORM session.
@@ -306,4 +303,3 @@ class Worker:
             action=decision.outcome.value,
             next_attempt_at=next_attempt_at,
         )
-

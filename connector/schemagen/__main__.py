@@ -11,10 +11,17 @@ from connector.schemagen.output import check, source_root, write
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m connector.schemagen", description=__doc__)
-    parser.add_argument("--root", type=Path, default=source_root(),
-                        help="repository root holding schemas/ and docs/ (default: this source checkout)")
-    parser.add_argument("--check", action="store_true",
-                        help="only compare: exit 1 and list the files that differ from what the generator makes")
+    parser.add_argument(
+        "--root",
+        type=Path,
+        default=source_root(),
+        help="repository root holding schemas/ and docs/ (default: this source checkout)",
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="only compare: exit 1 and list the files that differ from what the generator makes",
+    )
     args = parser.parse_args(argv)
     if args.check:
         stale = check(args.root)

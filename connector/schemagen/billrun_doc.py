@@ -73,16 +73,17 @@ def _where(entry: Document) -> str:
 def render_billrun_doc(documents: dict[str, Document]) -> str:
     """The text of ``docs/billrun.md`` for the generated *documents*."""
     catalog = documents["catalog.json"]
-    lines = [HEADER, "| type | kind | BillRun fires it | where | payload keys | caveats |",
-             "|---|---|---|---|---|---|"]
+    lines = [HEADER, "| type | kind | BillRun fires it | where | payload keys | caveats |", "|---|---|---|---|---|---|"]
     for entry in catalog["events"]:
         if entry["kind"] == "event":
             fired = "yes" if entry["fired_by_billrun"] else "**no**"
         else:
             fired = "as its actions"
         where = _where(entry) if entry["kind"] == "event" else ""
-        lines.append(f"| `{entry['type']}` | {entry['kind']} | {fired} | {where} | {_payload_keys(documents, entry)}"
-                     f" | {_cell(_caveat(entry))} |")
+        lines.append(
+            f"| `{entry['type']}` | {entry['kind']} | {fired} | {where} | {_payload_keys(documents, entry)}"
+            f" | {_cell(_caveat(entry))} |"
+        )
     lines.append("")
     lines.append("`?` marks a payload key BillRun may leave out.")
     return "\n".join(lines) + "\n"

@@ -37,19 +37,30 @@ def _head(path: str, title: str, description: str) -> Document:
 
 
 def _common() -> dict[str, Document]:
-    types = {**_head("common/types.json", "Shared definitions",
-                     "Dates, money, ids and small structures used by every BillRun document."),
-             "$defs": COMMON_TYPES}
+    types = {
+        **_head(
+            "common/types.json",
+            "Shared definitions",
+            "Dates, money, ids and small structures used by every BillRun document.",
+        ),
+        "$defs": COMMON_TYPES,
+    }
     env = {
-        **_head("common/envelope.json", "Delivery envelope",
-                "Every delivery and sample: the event id, its concrete type, when the connector received it,"
-                " and the normalised BillRun payload."),
+        **_head(
+            "common/envelope.json",
+            "Delivery envelope",
+            "Every delivery and sample: the event id, its concrete type, when the connector received it,"
+            " and the normalised BillRun payload.",
+        ),
         "type": "object",
         "properties": {
             "id": ref("types.json#/$defs/event_id"),
-            "type": {"type": "string", "pattern": r"^[^.]+\..+$",
-                     "description": "The event type, <module>.<action> with BillRun's names (an action may be"
-                                    " free text: a collection step name)."},
+            "type": {
+                "type": "string",
+                "pattern": r"^[^.]+\..+$",
+                "description": "The event type, <module>.<action> with BillRun's names (an action may be"
+                " free text: a collection step name).",
+            },
             "timestamp": ref("types.json#/$defs/date", "When the connector received the event (ISO 8601 UTC)."),
             "data": {"type": "object", "description": "The BillRun payload, normalised to typed JSON."},
         },
@@ -72,23 +83,27 @@ def _documents() -> dict[str, Document]:
     docs = {}
     for name, (description, props, required) in DOCUMENT_FIELDS.items():
         path = f"documents/{name}.json"
-        doc: Document = {**_head(path, name.replace("_", " ").capitalize(), description),
-                         "type": "object", "properties": props}
+        doc: Document = {
+            **_head(path, name.replace("_", " ").capitalize(), description),
+            "type": "object",
+            "properties": props,
+        }
         if required:
             doc["required"] = list(required)
         docs[path] = doc
     return docs
 
 
-def _event_document(entry: dict[str, Any], type_schema: Schema, data: Schema,
-                    examples: list[Document]) -> Document:
+def _event_document(entry: dict[str, Any], type_schema: Schema, data: Schema, examples: list[Document]) -> Document:
     doc = _head(entry["schema"], entry["title"], entry["description"])
-    doc.update({
-        "type": "object",
-        "allOf": [{"$ref": ENVELOPE}],
-        "properties": {"type": type_schema, "data": data},
-        "examples": examples,
-    })
+    doc.update(
+        {
+            "type": "object",
+            "allOf": [{"$ref": ENVELOPE}],
+            "properties": {"type": type_schema, "data": data},
+            "examples": examples,
+        }
+    )
     return doc
 
 
@@ -104,8 +119,11 @@ def _concrete_samples(entry: dict[str, Any]) -> list[Document]:
     return [entity_change_sample(entry["module"], entry["action"]), *EXTRA_CHANGE_SAMPLES.get(type_name, [])]
 
 
-GENERIC_DATA: Schema = {"type": "object", "description": "The BillRun payload, normalised: declared fields typed,"
-                        " dates in ISO 8601 UTC, numeric-keyed maps as lists, other values as BillRun sent them."}
+GENERIC_DATA: Schema = {
+    "type": "object",
+    "description": "The BillRun payload, normalised: declared fields typed,"
+    " dates in ISO 8601 UTC, numeric-keyed maps as lists, other values as BillRun sent them.",
+}
 
 
 def _wildcard(entry: dict[str, Any], concrete: list[dict[str, Any]], index: int) -> Document:
@@ -116,16 +134,22 @@ def _wildcard(entry: dict[str, Any], concrete: list[dict[str, Any]], index: int)
         type_schema: Schema = {"type": "string", "description": "Any event type, <module>.<action>."}
     else:
         shown = [e for e in concrete if e["module"] == module][:2]
-        type_schema = {"type": "string", "pattern": f"^{module}\\..+$",
-                       "description": f"{module}.<action>: any action of the module."}
+        type_schema = {
+            "type": "string",
+            "pattern": f"^{module}\\..+$",
+            "description": f"{module}.<action>: any action of the module.",
+        }
     examples = [envelope(e["type"], _concrete_samples(e)[0], _timestamp(index)) for e in shown]
     data = GENERIC_DATA
     if module == "collection":  # every collection event carries a step; custom steps are the point
         steps = [f"collection.{CUSTOM_STEP_NAME}", f"collection.{FREE_TEXT_STEP_NAME}"]
         examples = [envelope(t, d, _timestamp(index)) for t in steps for d in HOOK_SAMPLES[t]] + examples[:1]
-        type_schema = {"type": "string", "pattern": "^collection\\..+$",
-                       "description": "collection.in_collection, collection.out_of_collection or"
-                                      " collection.<step name> for a custom dunning step."}
+        type_schema = {
+            "type": "string",
+            "pattern": "^collection\\..+$",
+            "description": "collection.in_collection, collection.out_of_collection or"
+            " collection.<step name> for a custom dunning step.",
+        }
         data = PAYLOADS[CUSTOM_STEP_DOCUMENT]
     return _event_document(entry, type_schema, data, examples)
 
@@ -139,11 +163,11 @@ def _events(catalog: Document) -> dict[str, Document]:
         if entry["kind"] == "group":
             expands = entry["expands_to"]
             shown = [t for t in expands if t.split(".", 1)[1] in ("create", "update")] or expands[:1]
-            examples = [envelope(t, entity_change_sample(module, t.split(".", 1)[1]), _timestamp(index))
-                        for t in shown]
+            examples = [envelope(t, entity_change_sample(module, t.split(".", 1)[1]), _timestamp(index)) for t in shown]
             type_schema: Schema = {"enum": expands, "description": "The concrete change action."}
-            docs[entry["schema"]] = _event_document(entry, type_schema, entity_change(module, ("modifiedUser",)),
-                                                    examples)
+            docs[entry["schema"]] = _event_document(
+                entry, type_schema, entity_change(module, ("modifiedUser",)), examples
+            )
             continue
         if entry["kind"] in ("module", "all"):
             docs[entry["schema"]] = _wildcard(entry, concrete, index)

@@ -39,8 +39,9 @@ def schema_path(module: str, action: str) -> str:
     return f"events/{module}.{action}.json"
 
 
-def _entry(module: str, action: str, group: str, kind: str, title: str, noun: str, description: str,
-           firing: Firing) -> dict[str, Any]:
+def _entry(
+    module: str, action: str, group: str, kind: str, title: str, noun: str, description: str, firing: Firing
+) -> dict[str, Any]:
     type_name = ALL_TYPES if module == ALL_TYPES else f"{module}.{action}"
     entry = {
         "type": type_name,
@@ -68,24 +69,31 @@ def _entity_entries(entity: Entity) -> list[dict[str, Any]]:
     for action in entity.actions:
         type_name = f"{entity.module}.{action}"
         description = TYPE_DESCRIPTIONS.get(type_name) or ACTION_DESCRIPTIONS[action].format(
-            what=what, What=what[0].upper() + what[1:])
+            what=what, What=what[0].upper() + what[1:]
+        )
         title = ACTION_TITLES[action].format(noun=entity.noun)
-        entries.append(_entry(entity.module, action, entity.group, "event", title, entity.noun, description,
-                              entity.fired(action)))
+        entries.append(
+            _entry(entity.module, action, entity.group, "event", title, entity.noun, description, entity.fired(action))
+        )
     fired = [action for action in entity.actions if entity.fired(action).fired]
     group = _entry(
-        entity.module, "trackchanges", entity.group, "group", f"Any {entity.noun} Change", entity.noun,
+        entity.module,
+        "trackchanges",
+        entity.group,
+        "group",
+        f"Any {entity.noun} Change",
+        entity.noun,
         f"Any change to {what} ({', '.join(entity.actions)}): BillRun fires each action as its own"
         " event; this entry subscribes to all of them.",
-        Firing(tuple(dict.fromkeys(s for a in fired for s in entity.fired(a).sources))))
+        Firing(tuple(dict.fromkeys(s for a in fired for s in entity.fired(a).sources))),
+    )
     group["expands_to"] = [f"{entity.module}.{action}" for action in entity.actions]
     entries.append(group)
     return entries
 
 
 def _hook_entry(hook: HookType) -> dict[str, Any]:
-    return _entry(hook.module, hook.action, hook.group, "event", hook.title, hook.noun, hook.description,
-                  hook.firing)
+    return _entry(hook.module, hook.action, hook.group, "event", hook.title, hook.noun, hook.description, hook.firing)
 
 
 def _module_entries(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -99,19 +107,31 @@ def _module_entries(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
         noun = MODULE_NOUNS.get(module) or concrete[0]["noun"]
         actions = ", ".join(e["action"] for e in concrete)
         if module == "collection":
-            description = ("Every collection event: in_collection, out_of_collection and every custom dunning"
-                           " step, which arrives as collection.<step name> (the configured step name, any text).")
+            description = (
+                "Every collection event: in_collection, out_of_collection and every custom dunning"
+                " step, which arrives as collection.<step name> (the configured step name, any text)."
+            )
         else:
-            description = (f"Every event of BillRun's {module} module: {actions}, and any action this catalog"
-                           " does not know yet.")
+            description = (
+                f"Every event of BillRun's {module} module: {actions}, and any action this catalog does not know yet."
+            )
         sources = tuple(dict.fromkeys(s for e in concrete if e["fired_by_billrun"] for s in e["billrun_source"]))
-        entry = _entry(module, ANY_ACTION, entries[-1]["group"], "module", f"Any {noun} Event", noun, description,
-                       Firing(sources))
+        entry = _entry(
+            module, ANY_ACTION, entries[-1]["group"], "module", f"Any {noun} Event", noun, description, Firing(sources)
+        )
         if module == "collection":
             entry["action_pattern"] = CUSTOM_STEP_PATTERN
         wildcards.append(entry)
-    everything = _entry(ALL_TYPES, ANY_ACTION, "any", "all", "Any BillRun Event", "Event",
-                        "Every event BillRun sends, whether this catalog knows its type or not.", Firing(()))
+    everything = _entry(
+        ALL_TYPES,
+        ANY_ACTION,
+        "any",
+        "all",
+        "Any BillRun Event",
+        "Event",
+        "Every event BillRun sends, whether this catalog knows its type or not.",
+        Firing(()),
+    )
     return [*wildcards, everything]
 
 

@@ -174,8 +174,9 @@ class _Docs:
                 if entry["kind"] != "event":
                     fired = "as its actions"
                 target = self.anchor(entry["schema"])
-                parts.append(f"| [`{entry['type']}`](#{target}) | {entry['title']} | {fired}"
-                             f" | {_text(entry['description'])} |")
+                parts.append(
+                    f"| [`{entry['type']}`](#{target}) | {entry['title']} | {fired} | {_text(entry['description'])} |"
+                )
             parts.append("")
         return "\n".join(parts)
 
@@ -183,8 +184,13 @@ class _Docs:
         path = entry["schema"]
         schema = self.documents[path]
         data = schema["properties"]["data"]
-        parts = [f'<a id="{self.anchor(path)}"></a>', f"### `{entry['type']}`: {entry['title']}", "",
-                 _text(entry["description"]), ""]
+        parts = [
+            f'<a id="{self.anchor(path)}"></a>',
+            f"### `{entry['type']}`: {entry['title']}",
+            "",
+            _text(entry["description"]),
+            "",
+        ]
         if entry["kind"] == "group":
             parts += ["Stands for: " + ", ".join(f"`{t}`" for t in entry["expands_to"]) + ".", ""]
         if entry["kind"] == "module":
@@ -198,17 +204,29 @@ class _Docs:
 
     def shared_section(self, path: str) -> str:
         document = self.documents[path]
-        return "\n".join([f'<a id="{self.anchor(path)}"></a>', f"### {document['title']}", "",
-                          _text(document["description"]), "", f"Schema: `schemas/{path}`.", "",
-                          self.table(self.rows(path, document)), ""])
+        return "\n".join(
+            [
+                f'<a id="{self.anchor(path)}"></a>',
+                f"### {document['title']}",
+                "",
+                _text(document["description"]),
+                "",
+                f"Schema: `schemas/{path}`.",
+                "",
+                self.table(self.rows(path, document)),
+                "",
+            ]
+        )
 
     def render(self) -> str:
         parts = [HEADER, self.index()]
         for group in self.catalog["groups"]:
             parts.append(f"## {group['title']}\n")
             parts.extend(self.event_section(entry) for entry in self.catalog["events"] if entry["group"] == group["id"])
-        parts.append("## Shared documents\n\nEntities and documents the event payloads refer to. Entities accept"
-                     " extra fields (BillRun's custom fields).\n")
+        parts.append(
+            "## Shared documents\n\nEntities and documents the event payloads refer to. Entities accept"
+            " extra fields (BillRun's custom fields).\n"
+        )
         shared = sorted(p for p in self.documents if p.startswith(("entities/", "documents/")))
         parts.extend(self.shared_section(path) for path in shared)
         return "\n".join(parts).rstrip("\n") + "\n"

@@ -64,8 +64,14 @@ def ref(document: str, desc: str = "") -> Schema:
     return _with({"$ref": document}, desc, {})
 
 
-def obj(desc: str, props: dict[str, Schema] | None = None, *, required: tuple[str, ...] = (),
-        values: Schema | None = None, **extra: Any) -> Schema:
+def obj(
+    desc: str,
+    props: dict[str, Schema] | None = None,
+    *,
+    required: tuple[str, ...] = (),
+    values: Schema | None = None,
+    **extra: Any,
+) -> Schema:
     """An object; ``values`` describes the values of a map keyed by names BillRun chooses."""
     schema: Schema = {"type": "object"}
     if props:

@@ -35,8 +35,11 @@ def _generated_schema_files(root: Path) -> set[Path]:
 def check(root: Path) -> list[Path]:
     """Files that differ from the generator's output, are missing, or should not be there."""
     expected = expected_files()
-    stale = [path for path, text in expected.items()
-             if not (root / path).is_file() or (root / path).read_text(encoding="utf-8") != text]
+    stale = [
+        path
+        for path, text in expected.items()
+        if not (root / path).is_file() or (root / path).read_text(encoding="utf-8") != text
+    ]
     stale.extend(sorted(_generated_schema_files(root) - set(expected)))
     return stale
 

@@ -74,41 +74,87 @@ class Entity:
 
 
 _BALANCE_TOPUP = "library/Billrun/Balance/Update/Prepaidinclude.php"
-_LOGIN = Firing(("application/controllers/Action/Auth.php", "library/Billrun/Auth/Abstract.php",
-                 "library/Billrun/Auth/Internal.php", AUDIT_TRAIL))
+_LOGIN = Firing(
+    (
+        "application/controllers/Action/Auth.php",
+        "library/Billrun/Auth/Abstract.php",
+        "library/Billrun/Auth/Internal.php",
+        AUDIT_TRAIL,
+    )
+)
 
 ENTITIES: tuple[Entity, ...] = (
-    Entity("accounts", "Account", ("create", "update", "closeandnew", "close", "delete", "permanentchange", "reopen"),
-           "a customer account"),
-    Entity("subscribers", "Subscriber", REVISIONED, "a subscriber",
-           firing={"move": billapi("subscribers", "application/modules/Billapi/Models/Subscribers.php")}),
+    Entity(
+        "accounts",
+        "Account",
+        ("create", "update", "closeandnew", "close", "delete", "permanentchange", "reopen"),
+        "a customer account",
+    ),
+    Entity(
+        "subscribers",
+        "Subscriber",
+        REVISIONED,
+        "a subscriber",
+        firing={"move": billapi("subscribers", "application/modules/Billapi/Models/Subscribers.php")},
+    ),
     Entity("plans", "Plan", REVISIONED, "a plan"),
     Entity("services", "Service", REVISIONED, "a service (add-on)"),
     Entity("rates", "Rate", REVISIONED, "a rate (product)"),
     Entity("taxes", "Tax", REVISIONED, "a tax rate"),
     Entity("prepaidincludes", "Prepaid Bucket", REVISIONED, "a prepaid bucket (prepaid include)"),
     Entity("prepaidgroups", "Prepaid Group", REVISIONED, "a prepaid group"),
-    Entity("discounts", "Discount", REVISIONED, "a discount", firing={
-        "reopen": Firing(("conf/modules/billapi/discounts.ini",),
-                         never="discounts.ini has no reopen action, so billapi refuses it"),
-    }),
-    Entity("charges", "Charge", ("create", "update", "closeandnew", "close", "move", "delete"),
-           "a charge (a one-off or recurring charge)"),
-    Entity("users", "User", ("create", "update", "delete", "changepassword"), "a BillRun user", firing={
-        "changepassword": Firing((ENTITY_MODEL,), never="Models_Entity::changePassword() calls no trackChanges"),
-    }),
+    Entity(
+        "discounts",
+        "Discount",
+        REVISIONED,
+        "a discount",
+        firing={
+            "reopen": Firing(
+                ("conf/modules/billapi/discounts.ini",),
+                never="discounts.ini has no reopen action, so billapi refuses it",
+            ),
+        },
+    ),
+    Entity(
+        "charges",
+        "Charge",
+        ("create", "update", "closeandnew", "close", "move", "delete"),
+        "a charge (a one-off or recurring charge)",
+    ),
+    Entity(
+        "users",
+        "User",
+        ("create", "update", "delete", "changepassword"),
+        "a BillRun user",
+        firing={
+            "changepassword": Firing((ENTITY_MODEL,), never="Models_Entity::changePassword() calls no trackChanges"),
+        },
+    ),
     Entity("autorenew", "Auto-Renewal", ("create", "update", "delete"), "an auto-renewal of a bucket"),
-    Entity("balances", "Balance", ("update", "delete", "permanentchange", "reopen"), "a balance",
-           firing={"update": billapi("balances", _BALANCE_TOPUP)}),
+    Entity(
+        "balances",
+        "Balance",
+        ("update", "delete", "permanentchange", "reopen"),
+        "a balance",
+        firing={"update": billapi("balances", _BALANCE_TOPUP)},
+    ),
     Entity("reports", "Report", ("create", "update", "delete"), "a saved report"),
     Entity("lines", "Usage Line", ("delete",), "a usage line (CDR)"),
     Entity("queue", "Queue Entry", ("delete",), "a processing queue entry"),
     Entity("bills", "Bill", ("update",), "a bill (an invoice or a payment)", group="bills"),
     Entity("suggestions", "Rebalance Suggestion", ("update",), "a rebalance suggestion"),
     Entity("login", "Login", ("login",), "a login to BillRun", group="system", firing={"login": _LOGIN}),
-    Entity("jobs_messages", "Job", ("create", "cancelled"), "a job of BillRun's jobs queue", group="system",
-           firing={"create": Firing(("library/Billrun/Jobsmanager.php", AUDIT_TRAIL)),
-                   "cancelled": Firing(("application/models/Jobsqueue.php", AUDIT_TRAIL))}),
+    Entity(
+        "jobs_messages",
+        "Job",
+        ("create", "cancelled"),
+        "a job of BillRun's jobs queue",
+        group="system",
+        firing={
+            "create": Firing(("library/Billrun/Jobsmanager.php", AUDIT_TRAIL)),
+            "cancelled": Firing(("application/models/Jobsqueue.php", AUDIT_TRAIL)),
+        },
+    ),
 )
 
 ACTION_TITLES: dict[str, str] = {
@@ -129,7 +175,7 @@ ACTION_DESCRIPTIONS: dict[str, str] = {
     "create": "BillRun created {what} (billapi create).",
     "update": "{What} was changed in place (billapi update).",
     "closeandnew": "{What} was changed from a date: BillRun closed the current revision and opened a new one"
-                   " (billapi closeandnew).",
+    " (billapi closeandnew).",
     "close": "{What} was closed: its current revision got an end date (billapi close).",
     "move": "The start or end date of a revision of {what} was moved (billapi move).",
     "delete": "{What} was deleted (billapi delete).",
@@ -142,7 +188,7 @@ ACTION_DESCRIPTIONS: dict[str, str] = {
 # Descriptions of single types that differ from their action's.
 TYPE_DESCRIPTIONS: dict[str, str] = {
     "balances.update": "A balance was changed in place: by billapi update, or by a prepaid top-up (charging a"
-                       " prepaid bucket), whose first top-up has no before.",
+    " prepaid bucket), whose first top-up has no before.",
     "jobs_messages.create": "A job was queued in BillRun's jobs queue (for example a billing cycle run).",
     "jobs_messages.cancelled": "A queued job was cancelled before it started.",
     "bills.update": "The due date or charge date of a bill was changed (billapi update).",
@@ -152,8 +198,8 @@ TYPE_DESCRIPTIONS: dict[str, str] = {
 # What BillRun really does, beyond the description: shown in docs/billrun.md.
 ACTION_CAVEATS: dict[str, str] = {
     "permanentchange": "Only the revision that gets split is sent, and its after is that old revision closed at"
-                       " the change date; the revisions changed from the date on are not sent (BillRun reports"
-                       " them through trackMultipleChanges, which the plugin ignores).",
+    " the change date; the revisions changed from the date on are not sent (BillRun reports"
+    " them through trackMultipleChanges, which the plugin ignores).",
     "move": "An update of the neighbouring revision (its end or start moved along) may follow.",
     "delete": "An update of the previous revision (reopened to the deleted one's end) may follow.",
     "create": "No before.",
@@ -162,15 +208,14 @@ ACTION_CAVEATS: dict[str, str] = {
 }
 TYPE_CAVEATS: dict[str, str] = {
     "balances.update": "A first prepaid top-up has no before (PHP drops the empty record).",
-    "balances.afterBalanceCreation": "Never fired: BillRun's documentation lists it, but its source has no such"
-                                     " hook.",
+    "balances.afterBalanceCreation": "Never fired: BillRun's documentation lists it, but its source has no such hook.",
     "balances.afterBalanceUpdate": "before is the usage line being rated, not the old balance.",
     "events.notify": "Arrives empty: the plugin passes an object PHP cannot form-encode, so only module and action"
-                     " are sent.",
+    " are sent.",
     "discounts.reopen": "Never fired: discounts.ini has no reopen action.",
     "users.changepassword": "Never fired: changePassword() calls no trackChanges.",
     "bills.afterChargeSuccess": "An installment agreement sends only bill.aid; CreditGuard payments carry"
-                                " bill.payment_method as {expiration_date, last_four_digits}.",
+    " bill.payment_method as {expiration_date, last_four_digits}.",
     "collection.in_collection": "step.extra_params.aids is a batch of accounts (500 by default), not one aid.",
     "collection.out_of_collection": "step.extra_params.aids is a batch of accounts (500 by default), not one aid.",
     "login.login": "Only modifiedUser.",
@@ -178,16 +223,29 @@ TYPE_CAVEATS: dict[str, str] = {
     "users.update": "The password is removed by the plugin.",
 }
 
-IMPORTANT: frozenset[str] = frozenset({
-    "accounts.create", "accounts.update", "subscribers.create", "subscribers.update", "subscribers.trackchanges",
-    "bills.afterChargeSuccess", "bills.afterRejection", "bills.afterInvoiceConfirmed", "events.create",
-    "collection.in_collection", "collection.out_of_collection",
-})
+IMPORTANT: frozenset[str] = frozenset(
+    {
+        "accounts.create",
+        "accounts.update",
+        "subscribers.create",
+        "subscribers.update",
+        "subscribers.trackchanges",
+        "bills.afterChargeSuccess",
+        "bills.afterRejection",
+        "bills.afterInvoiceConfirmed",
+        "events.create",
+        "collection.in_collection",
+        "collection.out_of_collection",
+    }
+)
 
-_PAYMENT_RUN = ("library/Billrun/Bill.php", "library/Billrun/PaymentManager.php",
-                "library/Billrun/Processor/PaymentGateway/CreditGuard/Transactions.php",
-                "library/Billrun/Processor/PaymentGateway/Custom.php",
-                "library/Billrun/Processor/PaymentGateway/Custom/TransactionsResponse.php")
+_PAYMENT_RUN = (
+    "library/Billrun/Bill.php",
+    "library/Billrun/PaymentManager.php",
+    "library/Billrun/Processor/PaymentGateway/CreditGuard/Transactions.php",
+    "library/Billrun/Processor/PaymentGateway/Custom.php",
+    "library/Billrun/Processor/PaymentGateway/Custom/TransactionsResponse.php",
+)
 _COLLECTION = Firing(("library/Billrun/CollectionSteps.php", "library/Billrun/CollectionSteps/Db.php"))
 
 
@@ -206,46 +264,133 @@ class HookType:
 
 
 HOOKS: tuple[HookType, ...] = (
-    HookType("bills", "afterChargeSuccess", "bills", "Charge Succeeded", "Payment",
-             "A payment from a customer was completed: an automatic charge, a manual payment or an installment"
-             " agreement.", Firing((*_PAYMENT_RUN, "library/Billrun/Bill/Payment/InstallmentAgreement.php")),
-             document="payment_bill"),
-    HookType("bills", "afterRefundSuccess", "bills", "Refund Succeeded", "Refund",
-             "A refund to a customer was completed.", Firing(_PAYMENT_RUN), document="payment_bill"),
-    HookType("bills", "afterPaymentAdjusted", "bills", "Payment Adjusted", "Payment Adjustment",
-             "The amount of a payment was adjusted or the payment cancelled (BillRun's adjustpayment API).",
-             Firing(("application/controllers/Action/AdjustPayment.php",)), document="payment_adjusted"),
-    HookType("bills", "afterInvoiceConfirmed", "bills", "Invoice Confirmed", "Invoice",
-             "An invoice was confirmed and BillRun created its bill.",
-             Firing(("application/helpers/Generator/BillrunToBill.php",)), document="invoice_bill"),
-    HookType("bills", "afterRejection", "bills", "Payment Rejected", "Payment",
-             "A payment was rejected by the payment gateway; the original payment is sent, marked rejected.",
-             Firing(("library/Billrun/Bill/Payment.php", "library/Billrun/Processor/PaymentGateway/Custom.php",
-                     "library/Billrun/Processor/PaymentGateway/Custom/TransactionsResponse.php")),
-             document="payment_bill"),
-    HookType("bills", "afterDenial", "bills", "Payment Denied", "Denial",
-             "A customer denied a charge (a row of the CreditGuard denials file was processed).",
-             Firing(("library/Billrun/Processor/PaymentGateway/CreditGuard/Denials.php",)), document="denial_bill"),
-    HookType("balances", "afterBalanceUpdate", "balances", "Balance Updated by Usage", "Balance",
-             "A balance changed while BillRun rated a usage line; before is the usage line, after the balance.",
-             Firing(("library/Billrun/Balance.php",)), document="balance_update"),
-    HookType("balances", "afterBalanceCreation", "balances", "Balance Created", "Balance",
-             "Documented by BillRun for postpaid balance creation but never fired: BillRun has no such hook."
-             " Use balances.afterBalanceUpdate or balances.trackchanges instead.",
-             Firing((PLUGIN,), never="no afterBalanceCreation hook exists anywhere in BillRun's source"),
-             document="balance_creation"),
-    HookType("events", "create", "events", "Billing Event Triggered", "Billing Event",
-             "A configured billing event (a balance threshold or a fraud rule) was triggered and is being saved.",
-             Firing(("library/Billrun/EventsManager.php",)), document="event_create"),
-    HookType("events", "notify", "events", "Billing Event Notified", "Billing Event",
-             "BillRun's events cron sent the notification of a billing event; BillRun sends no event details.",
-             Firing(("library/Billrun/EventsManager.php",)), document="event_notify"),
-    HookType("collection", "in_collection", "collection", "Customer Entered Collection", "Customer",
-             "Customers entered the dunning collection process (sent in batches of account ids).",
-             _COLLECTION, document="collection_state"),
-    HookType("collection", "out_of_collection", "collection", "Customer Left Collection", "Customer",
-             "Customers left the dunning collection process (sent in batches of account ids).",
-             _COLLECTION, document="collection_state"),
+    HookType(
+        "bills",
+        "afterChargeSuccess",
+        "bills",
+        "Charge Succeeded",
+        "Payment",
+        "A payment from a customer was completed: an automatic charge, a manual payment or an installment agreement.",
+        Firing((*_PAYMENT_RUN, "library/Billrun/Bill/Payment/InstallmentAgreement.php")),
+        document="payment_bill",
+    ),
+    HookType(
+        "bills",
+        "afterRefundSuccess",
+        "bills",
+        "Refund Succeeded",
+        "Refund",
+        "A refund to a customer was completed.",
+        Firing(_PAYMENT_RUN),
+        document="payment_bill",
+    ),
+    HookType(
+        "bills",
+        "afterPaymentAdjusted",
+        "bills",
+        "Payment Adjusted",
+        "Payment Adjustment",
+        "The amount of a payment was adjusted or the payment cancelled (BillRun's adjustpayment API).",
+        Firing(("application/controllers/Action/AdjustPayment.php",)),
+        document="payment_adjusted",
+    ),
+    HookType(
+        "bills",
+        "afterInvoiceConfirmed",
+        "bills",
+        "Invoice Confirmed",
+        "Invoice",
+        "An invoice was confirmed and BillRun created its bill.",
+        Firing(("application/helpers/Generator/BillrunToBill.php",)),
+        document="invoice_bill",
+    ),
+    HookType(
+        "bills",
+        "afterRejection",
+        "bills",
+        "Payment Rejected",
+        "Payment",
+        "A payment was rejected by the payment gateway; the original payment is sent, marked rejected.",
+        Firing(
+            (
+                "library/Billrun/Bill/Payment.php",
+                "library/Billrun/Processor/PaymentGateway/Custom.php",
+                "library/Billrun/Processor/PaymentGateway/Custom/TransactionsResponse.php",
+            )
+        ),
+        document="payment_bill",
+    ),
+    HookType(
+        "bills",
+        "afterDenial",
+        "bills",
+        "Payment Denied",
+        "Denial",
+        "A customer denied a charge (a row of the CreditGuard denials file was processed).",
+        Firing(("library/Billrun/Processor/PaymentGateway/CreditGuard/Denials.php",)),
+        document="denial_bill",
+    ),
+    HookType(
+        "balances",
+        "afterBalanceUpdate",
+        "balances",
+        "Balance Updated by Usage",
+        "Balance",
+        "A balance changed while BillRun rated a usage line; before is the usage line, after the balance.",
+        Firing(("library/Billrun/Balance.php",)),
+        document="balance_update",
+    ),
+    HookType(
+        "balances",
+        "afterBalanceCreation",
+        "balances",
+        "Balance Created",
+        "Balance",
+        "Documented by BillRun for postpaid balance creation but never fired: BillRun has no such hook."
+        " Use balances.afterBalanceUpdate or balances.trackchanges instead.",
+        Firing((PLUGIN,), never="no afterBalanceCreation hook exists anywhere in BillRun's source"),
+        document="balance_creation",
+    ),
+    HookType(
+        "events",
+        "create",
+        "events",
+        "Billing Event Triggered",
+        "Billing Event",
+        "A configured billing event (a balance threshold or a fraud rule) was triggered and is being saved.",
+        Firing(("library/Billrun/EventsManager.php",)),
+        document="event_create",
+    ),
+    HookType(
+        "events",
+        "notify",
+        "events",
+        "Billing Event Notified",
+        "Billing Event",
+        "BillRun's events cron sent the notification of a billing event; BillRun sends no event details.",
+        Firing(("library/Billrun/EventsManager.php",)),
+        document="event_notify",
+    ),
+    HookType(
+        "collection",
+        "in_collection",
+        "collection",
+        "Customer Entered Collection",
+        "Customer",
+        "Customers entered the dunning collection process (sent in batches of account ids).",
+        _COLLECTION,
+        document="collection_state",
+    ),
+    HookType(
+        "collection",
+        "out_of_collection",
+        "collection",
+        "Customer Left Collection",
+        "Customer",
+        "Customers left the dunning collection process (sent in batches of account ids).",
+        _COLLECTION,
+        document="collection_state",
+    ),
 )
 
 # Payload shape and firing of a custom collection step (collection.<step name>).
@@ -254,7 +399,10 @@ CUSTOM_STEP_FIRING = _COLLECTION
 
 # Titles and nouns of the module wildcards (<module>.*), in catalog order of first appearance.
 MODULE_NOUNS: dict[str, str] = {
-    "bills": "Bill", "balances": "Balance", "events": "Billing Event", "collection": "Collection",
+    "bills": "Bill",
+    "balances": "Balance",
+    "events": "Billing Event",
+    "collection": "Collection",
 }
 
 

@@ -43,7 +43,9 @@ def page(
     event_type: str | None = None,
 ) -> tuple[list[Subscription], bool]:
     """Up to *limit* of the caller's subscriptions after the cursor, and whether more follow."""
-    rows = subscriptions.list_subscriptions(session, principal.scope, limit=limit + 1, after=after, event_type=event_type)
+    rows = subscriptions.list_subscriptions(
+        session, principal.scope, limit=limit + 1, after=after, event_type=event_type
+    )
     return rows[:limit], len(rows) > limit
 
 
@@ -108,7 +110,9 @@ def change(
     changes: Mapping[str, Any] | None = None,
 ) -> Subscription:
     """Change the given fields of a subscription the caller owns."""
-    subscriptions.update_subscription(subscription, events=events, target_url=target_url, status=status, changes=changes)
+    subscriptions.update_subscription(
+        subscription, events=events, target_url=target_url, status=status, changes=changes
+    )
     session.flush()
     return subscription
 

@@ -152,7 +152,9 @@ _WORN_OUT = select(_S.c.id).where(
 )
 
 
-def claim(session: Executor, worker_id: str, limit: int, lease_seconds: float, now: datetime | None = None) -> list[Job]:
+def claim(
+    session: Executor, worker_id: str, limit: int, lease_seconds: float, now: datetime | None = None
+) -> list[Job]:
     """Lease up to *limit* due deliveries to *worker_id* and return them as jobs.
 
     A due delivery is pending, its time has come and it has no live lease. Deliveries whose
@@ -160,9 +162,7 @@ def claim(session: Executor, worker_id: str, limit: int, lease_seconds: float, n
     """
     now = now or utcnow()
     until = now + timedelta(seconds=lease_seconds)
-    delivery_ids = list(
-        session.scalars(_LEASE_DUE, {"now": now, "limit": limit, "owner": worker_id, "until": until})
-    )
+    delivery_ids = list(session.scalars(_LEASE_DUE, {"now": now, "limit": limit, "owner": worker_id, "until": until}))
     if not delivery_ids:
         return []
     rows = session.execute(_JOB_ROWS, {"ids": delivery_ids}).all()
@@ -256,7 +256,9 @@ def record_attempts(
     gone: set[str] = set()
     for o in outcomes:
         if o.job.delivery_id in owned:
-            (succeeded if o.action == "succeeded" else gone if o.action == "gone" else failing).add(o.job.subscription_id)
+            (succeeded if o.action == "succeeded" else gone if o.action == "gone" else failing).add(
+                o.job.subscription_id
+            )
     failing -= succeeded
     if succeeded:
         session.execute(_CLEAR_FAILING, {"ids": list(succeeded)})

@@ -88,8 +88,10 @@ def store_event(
         "created_at": now,
     }
     event = Event(**values)  # transient: written below with a plain INSERT, returned to the caller
-    targets = [only_subscription_id] if only_subscription_id is not None else matching_subscription_ids(
-        session, tenant_id, subscription_keys
+    targets = (
+        [only_subscription_id]
+        if only_subscription_id is not None
+        else matching_subscription_ids(session, tenant_id, subscription_keys)
     )
     if client_event_id is None:
         session.execute(_INSERT_EVENT, values)

@@ -40,15 +40,14 @@ def pending_check(event_ids: list[str]) -> Select[tuple[str]]:
     )
 
 
-def purge_batch(session: Session, older_than: datetime, after: tuple[datetime, str] | None = None,
-                batch: int = BATCH) -> Purged:
+def purge_batch(
+    session: Session, older_than: datetime, after: tuple[datetime, str] | None = None, batch: int = BATCH
+) -> Purged:
     """Delete the events among the next *batch* created before *older_than* (after the *after*
     position) that have no pending delivery; their deliveries and attempts go with them."""
     query = select(Event.id, Event.created_at).where(Event.created_at < older_than)
     if after is not None:
-        query = query.where(
-            or_(Event.created_at > after[0], and_(Event.created_at == after[0], Event.id > after[1]))
-        )
+        query = query.where(or_(Event.created_at > after[0], and_(Event.created_at == after[0], Event.id > after[1])))
     rows = session.execute(query.order_by(Event.created_at, Event.id).limit(batch)).all()
     if not rows:
         return Purged(0, None)

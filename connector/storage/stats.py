@@ -27,6 +27,8 @@ def queue_stats(session: Session, now: datetime | None = None) -> QueueStats:
         by_status[status] = int(count)
     due_filter = and_(Delivery.status == PENDING, Delivery.next_attempt_at <= now)
     due = int(session.scalar(select(func.count()).select_from(Delivery).where(due_filter)) or 0)
-    oldest = session.scalar(select(Delivery.next_attempt_at).where(due_filter).order_by(Delivery.next_attempt_at).limit(1))
+    oldest = session.scalar(
+        select(Delivery.next_attempt_at).where(due_filter).order_by(Delivery.next_attempt_at).limit(1)
+    )
     age = max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0
     return QueueStats(by_status, due, age)

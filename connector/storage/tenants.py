@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from connector import ids
 from connector.storage.models import ApiKey, Tenant, utcnow
 
+
 class TenantOwned(Protocol):
     tenant_id: int
 

@@ -165,7 +165,12 @@ class Handler(BaseHTTPRequestHandler):
             error = {"error": "invalid_token", "error_description": description, "status": 0, "code": 99001}
             self._answer(401, php_json(error))
             return
-        handler = {"apicreate": self._create, "apiread": self._read, "apiupdate": self._update, "apidelete": self._delete}
+        handler = {
+            "apicreate": self._create,
+            "apiread": self._read,
+            "apiupdate": self._update,
+            "apidelete": self._delete,
+        }
         hook = "api" + re.sub(r"[^A-Za-z0-9]", "", action.lower())
         if plugin != "webhooks" or not state.plugin_enabled or hook not in handler:
             self._answer(404, b"")  # responseNotFound(): JSON content type, nothing in the body
@@ -176,8 +181,10 @@ class Handler(BaseHTTPRequestHandler):
     def _create(self, _path_id: str, params: dict[str, str]) -> None:
         webhook_id = params.get("webhook_id", f"{int(time.time() * 1e6):013x}"[-13:])
         if self.state.find(webhook_id) is not None:
-            message = f"E11000 duplicate key error collection: billing.webhooks index: webhook_id_1 dup key: {{ : \"{webhook_id}\" }}"
-            self._answer(200, php_json({"status": 0, "code": 500, "data": {"message": message}}), "text/html; charset=UTF-8")
+            message = f'E11000 duplicate key error collection: billing.webhooks index: webhook_id_1 dup key: {{ : "{webhook_id}" }}'
+            self._answer(
+                200, php_json({"status": 0, "code": 500, "data": {"message": message}}), "text/html; charset=UTF-8"
+            )
             return
         doc = {
             "webhook_module": params.get("webhook_module"),
@@ -253,7 +260,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--plugin-disabled", action="store_true")
     parser.add_argument("--basic-only", action="store_true", help="Accept the client only through HTTP Basic.")
     args = parser.parse_args(argv)
-    Handler.state = State(args.client_id, args.client_secret, args.expires_in, not args.plugin_disabled, args.basic_only)
+    Handler.state = State(
+        args.client_id, args.client_secret, args.expires_in, not args.plugin_disabled, args.basic_only
+    )
     server = QuietServer(("127.0.0.1", args.port), Handler)
     server.daemon_threads = True
     print(f"listening on http://127.0.0.1:{server.server_address[1]}", flush=True)

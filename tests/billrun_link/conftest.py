@@ -141,8 +141,17 @@ class Connector:
 
     def connect(self, double: Double, tenant: str = "acme", *extra: str, secret: str = CLIENT_SECRET) -> Result:
         return self.cli(
-            "billrun", "connect", "--tenant", tenant, "--url", double.url,
-            "--client-id", CLIENT_ID, "--client-secret", secret, *extra,
+            "billrun",
+            "connect",
+            "--tenant",
+            tenant,
+            "--url",
+            double.url,
+            "--client-id",
+            CLIENT_ID,
+            "--client-secret",
+            secret,
+            *extra,
         )
 
     def status(self, tenant: str = "acme") -> dict[str, Any]:

@@ -31,7 +31,9 @@ def test_connect_status_sync_and_disconnect(connector: Connector, double: Double
     synced = client.post(PATH + "/sync", headers=admin)
     assert synced.status_code == 200
     assert set(synced.get_json()["last_pass"]["created"]) == {
-        "collection.in_collection", "collection.out_of_collection", "collection.Send letter"
+        "collection.in_collection",
+        "collection.out_of_collection",
+        "collection.Send letter",
     }
     status = client.get(PATH, headers=admin)
     assert status.status_code == 200 and status.get_json()["counts"]["registered"] == 4

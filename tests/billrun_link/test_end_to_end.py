@@ -38,8 +38,18 @@ def test_connect_once_then_subscriptions_reach_billrun(db_url: str, tmp_path: Pa
         match = wait_until(lambda: re.search(r"listening on (http://\S+)", log.read_text()), timeout=60)
         base = match.group(1)
         connected = run(
-            "billrun", "connect", "--tenant", "acme", "--url", double.url, "--client-id", CLIENT_ID,
-            "--ingest-base-url", base, "--client-secret", CLIENT_SECRET,
+            "billrun",
+            "connect",
+            "--tenant",
+            "acme",
+            "--url",
+            double.url,
+            "--client-id",
+            CLIENT_ID,
+            "--ingest-base-url",
+            base,
+            "--client-secret",
+            CLIENT_SECRET,
         )
         assert connected.returncode == 0, connected.stdout + connected.stderr
         assert CLIENT_SECRET not in connected.stdout + connected.stderr

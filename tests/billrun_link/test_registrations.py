@@ -53,8 +53,12 @@ def test_subscribe_and_unsubscribe_through_the_plugin_api(connector: Connector, 
     key = connector.key()
     created = client.post(
         "/plugins/webhooks/create",
-        data={"access_token": key, "webhook_module": "bills", "webhook_action": "afterChargeSuccess",
-              "webhook_url": "http://127.0.0.1:9/hook"},
+        data={
+            "access_token": key,
+            "webhook_module": "bills",
+            "webhook_action": "afterChargeSuccess",
+            "webhook_url": "http://127.0.0.1:9/hook",
+        },
     ).get_json()
     assert created["status"] == 1, created
     synced(connector)
@@ -123,7 +127,12 @@ def test_a_create_whose_answer_was_lost_makes_no_duplicate(connector: Connector,
         ).json()["access_token"]
         http.post(
             double.url + "/plugins/webhooks/create",
-            data={"webhook_id": taken, "webhook_module": "accounts", "webhook_action": "create", "webhook_url": "http://old"},
+            data={
+                "webhook_id": taken,
+                "webhook_module": "accounts",
+                "webhook_action": "create",
+                "webhook_url": "http://old",
+            },
             headers={"Authorization": f"Bearer {token}"},
             timeout=10,
         )
@@ -146,7 +155,12 @@ def test_recovery_after_billrun_was_down(connector: Connector, double: Double) -
     synced(connector)
     assert double.pairs() == {("subscribers", "create")}
     status = connector.status()
-    assert status["last_error"] is None and status["counts"] == {"registered": 1, "pending": 0, "removing": 0, "failing": 0}
+    assert status["last_error"] is None and status["counts"] == {
+        "registered": 1,
+        "pending": 0,
+        "removing": 0,
+        "failing": 0,
+    }
 
 
 def test_an_expired_token_is_replaced_once(connector: Connector, double: Double) -> None:
@@ -183,7 +197,9 @@ def test_disconnect_leaves_nothing_behind(connector: Connector, double: Double) 
     assert connector.cli("billrun", "status", "--tenant", "acme").exit_code == 2
 
 
-def test_disconnect_while_billrun_is_down_keeps_the_connection_unless_forced(connector: Connector, double: Double) -> None:
+def test_disconnect_while_billrun_is_down_keeps_the_connection_unless_forced(
+    connector: Connector, double: Double
+) -> None:
     connector.subscribe("accounts.create")
     connected(connector, double)
     double.control("down")

@@ -73,7 +73,9 @@ def test_the_loop_backs_off_while_billrun_is_down_and_recovers(connector: Connec
     assert connector.status()["registrations"][0]["last_error"] is None
 
 
-def test_tokens_are_reused_until_they_expire_and_replaced_once_when_refused(connector: Connector, double: Double) -> None:
+def test_tokens_are_reused_until_they_expire_and_replaced_once_when_refused(
+    connector: Connector, double: Double
+) -> None:
     connection_id = connected(connector, double)
     reconciler = Reconciler(connector.db, SECRET_KEY, owner="test", retry_scale=0.001)
     connector.subscribe("plans.create")

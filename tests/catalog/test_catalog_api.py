@@ -28,7 +28,12 @@ def test_types_and_get(cat: Catalog) -> None:
     update = cat.get("subscribers.update")
     assert update is not None
     assert (update.key, update.module, update.action, update.group, update.kind) == (
-        "subscribers_update", "subscribers", "update", "entities", "event")
+        "subscribers_update",
+        "subscribers",
+        "update",
+        "entities",
+        "event",
+    )
     assert update.schema_path == "events/subscribers.update.json" and update.important
     group = cat.get("subscribers.trackchanges")
     assert group is not None and group.kind == "group" and "subscribers.closeandnew" in group.expands_to
@@ -46,12 +51,32 @@ def test_types_and_get(cat: Catalog) -> None:
 
 
 def test_subscribable_and_deliverable(cat: Catalog) -> None:
-    for name in ("subscribers.update", "subscribers.trackchanges", "collection.*", "collection.send_reminder_sms",
-                 "balances.afterBalanceCreation", "*", "subscribers.*", "jobs_messages.*", "charges.move",
-                 "collection.Reminder (day 3)", "collection.bad/step", "collection." + "x" * 255):
+    for name in (
+        "subscribers.update",
+        "subscribers.trackchanges",
+        "collection.*",
+        "collection.send_reminder_sms",
+        "balances.afterBalanceCreation",
+        "*",
+        "subscribers.*",
+        "jobs_messages.*",
+        "charges.move",
+        "collection.Reminder (day 3)",
+        "collection.bad/step",
+        "collection." + "x" * 255,
+    ):
         assert cat.subscribable(name), name
-    for name in ("subscribers.trackchange", "lines.create", "widgets.*", "collection.", "collection." + "x" * 256,
-                 "collection.tab\there", "nothing", "", "**"):
+    for name in (
+        "subscribers.trackchange",
+        "lines.create",
+        "widgets.*",
+        "collection.",
+        "collection." + "x" * 256,
+        "collection.tab\there",
+        "nothing",
+        "",
+        "**",
+    ):
         assert not cat.subscribable(name), name
     assert cat.deliverable("collection.send_reminder_sms") and cat.deliverable("bills.afterDenial")
     assert not cat.deliverable("collection.*") and not cat.deliverable("accounts.trackchanges")
@@ -101,10 +126,22 @@ def test_type_for(cat: Catalog) -> None:
 
 def test_subscription_keys(cat: Catalog) -> None:
     assert cat.subscription_keys("subscribers.update") == (
-        "subscribers.update", "subscribers.trackchanges", "subscribers.*", "*")
+        "subscribers.update",
+        "subscribers.trackchanges",
+        "subscribers.*",
+        "*",
+    )
     assert cat.subscription_keys("users.changepassword") == (
-        "users.changepassword", "users.trackchanges", "users.*", "*")
-    assert cat.subscription_keys("collection.send_reminder_sms") == ("collection.send_reminder_sms", "collection.*", "*")
+        "users.changepassword",
+        "users.trackchanges",
+        "users.*",
+        "*",
+    )
+    assert cat.subscription_keys("collection.send_reminder_sms") == (
+        "collection.send_reminder_sms",
+        "collection.*",
+        "*",
+    )
     assert cat.subscription_keys("collection.in_collection") == ("collection.in_collection", "collection.*", "*")
     assert cat.subscription_keys("bills.afterChargeSuccess") == ("bills.afterChargeSuccess", "bills.*", "*")
     assert cat.subscription_keys("subscribers.rename") == ("subscribers.rename", "subscribers.*", "*")
@@ -160,7 +197,9 @@ def test_envelope_validation(cat: Catalog) -> None:
     paths = [issue.path for issue in cat.validate_envelope(wrong)]
     assert paths == ["$", "$.data.bill.aid", "$.id"]
     assert cat.validate_envelope({**sample, "type": "bills.afterNothing"}) == []  # bills.* describes it
-    assert ValidationIssue("$.type", "unknown event type 'nothing'") in cat.validate_envelope({**sample, "type": "nothing"})
+    assert ValidationIssue("$.type", "unknown event type 'nothing'") in cat.validate_envelope(
+        {**sample, "type": "nothing"}
+    )
     group_issues = cat.validate_envelope({**sample, "type": "subscribers.trackchanges"})
     assert "$.type" in [issue.path for issue in group_issues]  # deliveries always carry a concrete type
     assert cat.validate_envelope([1])[0].path == "$"

@@ -12,21 +12,52 @@ ENTRIES = {entry["type"]: entry for entry in CATALOG["events"]}
 REVISIONED = {"create", "update", "closeandnew", "close", "move", "delete", "permanentchange", "reopen"}
 BILLAPI_ACTIONS = {
     "accounts": REVISIONED - {"move"},
-    **{name: REVISIONED for name in ("subscribers", "plans", "services", "rates", "taxes", "prepaidincludes",
-                                     "prepaidgroups", "discounts")},
+    **{
+        name: REVISIONED
+        for name in (
+            "subscribers",
+            "plans",
+            "services",
+            "rates",
+            "taxes",
+            "prepaidincludes",
+            "prepaidgroups",
+            "discounts",
+        )
+    },
     "users": {"create", "update", "delete", "changepassword"},
     "autorenew": {"create", "update", "delete"},
     "balances": {"update", "delete", "permanentchange", "reopen"},
     "lines": {"delete"},
     "queue": {"delete"},
 }
-FIELDS = ["type", "key", "module", "action", "group", "kind", "title", "noun", "description", "fired_by_billrun",
-          "important", "schema"]
+FIELDS = [
+    "type",
+    "key",
+    "module",
+    "action",
+    "group",
+    "kind",
+    "title",
+    "noun",
+    "description",
+    "fired_by_billrun",
+    "important",
+    "schema",
+]
 
 
 def test_format_of_the_file() -> None:
     assert CATALOG["version"] == 1
-    assert [g["id"] for g in CATALOG["groups"]] == ["entities", "bills", "balances", "events", "collection", "system", "any"]
+    assert [g["id"] for g in CATALOG["groups"]] == [
+        "entities",
+        "bills",
+        "balances",
+        "events",
+        "collection",
+        "system",
+        "any",
+    ]
     groups = {g["id"] for g in CATALOG["groups"]}
     for entry in CATALOG["events"]:
         assert list(entry)[: len(FIELDS)] == FIELDS
@@ -39,8 +70,11 @@ def test_format_of_the_file() -> None:
 
 def test_every_billapi_change_action_and_nothing_else() -> None:
     for module, actions in BILLAPI_ACTIONS.items():
-        listed = {e["action"] for e in CATALOG["events"] if e["module"] == module and e["kind"] == "event"
-                  and e["group"] == "entities"}
+        listed = {
+            e["action"]
+            for e in CATALOG["events"]
+            if e["module"] == module and e["kind"] == "event" and e["group"] == "entities"
+        }
         assert listed == actions, module
         group = ENTRIES[f"{module}.trackchanges"]
         assert group["kind"] == "group"
@@ -48,8 +82,15 @@ def test_every_billapi_change_action_and_nothing_else() -> None:
 
 
 def test_hooks_bills_balances_events_collection() -> None:
-    bills = {"afterChargeSuccess", "afterPaymentAdjusted", "afterRefundSuccess", "afterInvoiceConfirmed",
-             "afterRejection", "afterDenial", "update"}
+    bills = {
+        "afterChargeSuccess",
+        "afterPaymentAdjusted",
+        "afterRefundSuccess",
+        "afterInvoiceConfirmed",
+        "afterRejection",
+        "afterDenial",
+        "update",
+    }
     assert {e["action"] for e in CATALOG["events"] if e["module"] == "bills" and e["kind"] == "event"} == bills
     assert {"bills.trackchanges", "bills.*", "*"} <= set(ENTRIES)
     assert ENTRIES["balances.afterBalanceUpdate"]["fired_by_billrun"] is True

@@ -61,13 +61,19 @@ def test_type_given_and_envelope_disagree(tmp_path: Path) -> None:
     assert code == 1 and "expected 'taxes.update'" in output
 
 
-@pytest.mark.parametrize("content,args,needle", [
-    ("{not json", (), "not JSON"),
-    ("\udcff", (), "not UTF-8"),
-    (json.dumps({"id": "evt_1", "type": "bills.afterNothing", "timestamp": "2024-01-01T00:00:00Z", "data": {}}),
-     (), "unknown event type 'bills.afterNothing'"),
-    ("{}", ("--type", "nope.none"), "unknown event type 'nope.none'"),
-])
+@pytest.mark.parametrize(
+    "content,args,needle",
+    [
+        ("{not json", (), "not JSON"),
+        ("\udcff", (), "not UTF-8"),
+        (
+            json.dumps({"id": "evt_1", "type": "bills.afterNothing", "timestamp": "2024-01-01T00:00:00Z", "data": {}}),
+            (),
+            "unknown event type 'bills.afterNothing'",
+        ),
+        ("{}", ("--type", "nope.none"), "unknown event type 'nope.none'"),
+    ],
+)
 def test_usage_errors_exit_2(tmp_path: Path, content: str, args: tuple[str, ...], needle: str) -> None:
     path = tmp_path / "input.json"
     path.write_bytes(content.encode("utf-8", "surrogateescape"))

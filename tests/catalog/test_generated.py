@@ -30,12 +30,22 @@ def test_check_notices_edits_and_strays(tmp_path: Path) -> None:
     (tmp_path / "docs/events.md").unlink()
     stale = {p.as_posix() for p in check(tmp_path)}
     assert stale == {"schemas/events/taxes.create.json", "schemas/events/taxes.rename.json", "docs/events.md"}
-    result = subprocess.run([sys.executable, "-m", "connector.schemagen", "--root", str(tmp_path)],
-                            capture_output=True, text=True, timeout=120, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "connector.schemagen", "--root", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     assert check(tmp_path) == []
-    result = subprocess.run([sys.executable, "-m", "connector.schemagen", "--check", "--root", str(tmp_path)],
-                            capture_output=True, text=True, timeout=120, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "connector.schemagen", "--check", "--root", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 0
 
 
@@ -49,7 +59,8 @@ def test_docs_state_where_billrun_differs() -> None:
 
 def test_wheel_ships_every_schema_folder() -> None:
     data_files = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"][
-        "data-files"]
+        "data-files"
+    ]
     shipped = {pattern for patterns in data_files.values() for pattern in patterns}
     folders = {p.parent.relative_to(ROOT).as_posix() for p in (ROOT / "schemas").rglob("*.json")}
     assert {f"{folder}/*.json" for folder in folders} == shipped

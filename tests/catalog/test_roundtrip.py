@@ -11,8 +11,11 @@ from connector.catalog import get_catalog
 
 from .php_query import as_billrun, http_build_query
 
-SAMPLES = [(entry.type, index, sample) for entry in get_catalog().types()
-           for index, sample in enumerate(get_catalog().samples(entry.type))]
+SAMPLES = [
+    (entry.type, index, sample)
+    for entry in get_catalog().types()
+    for index, sample in enumerate(get_catalog().samples(entry.type))
+]
 
 
 @pytest.mark.parametrize("sample", [s for _, _, s in SAMPLES], ids=[f"{t}[{i}]" for t, i, _ in SAMPLES])

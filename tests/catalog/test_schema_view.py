@@ -20,8 +20,13 @@ from connector.schema_view import SchemaView, SchemaViewError
 SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
 BASE = "https://billrun-connector.invalid/test/"
 # Types whose payloads cover nested entities, arrays of objects, money, $defs and free-form maps.
-MUTATED_TYPES = ("subscribers.update", "bills.afterChargeSuccess", "accounts.create", "rates.update",
-                 "balances.afterBalanceUpdate")
+MUTATED_TYPES = (
+    "subscribers.update",
+    "bills.afterChargeSuccess",
+    "accounts.create",
+    "rates.update",
+    "balances.afterBalanceUpdate",
+)
 WRONG_VALUES: tuple[Any, ...] = ({"x": 1}, "not-a-number-or-date", -1, None)
 
 
@@ -40,8 +45,11 @@ def _view(*documents: dict[str, Any]) -> tuple[SchemaView, Registry]:
 def _reference_issues(catalog: Catalog, type_name: str, data: Any) -> list[ValidationIssue]:
     """The errors the schema gives when its references are resolved through the registry at every step."""
     uri = _uri(catalog, type_name)
-    validator = Draft202012Validator({"$ref": f"{uri}#/properties/data"}, registry=catalog.registry,
-                                     format_checker=Draft202012Validator.FORMAT_CHECKER)
+    validator = Draft202012Validator(
+        {"$ref": f"{uri}#/properties/data"},
+        registry=catalog.registry,
+        format_checker=Draft202012Validator.FORMAT_CHECKER,
+    )
     return sorted({_issue(error) for error in validator.iter_errors(data)}, key=lambda i: (i.path, i.message))
 
 
@@ -83,7 +91,9 @@ def test_every_sample_and_mutation_validates_as_through_the_registry(catalog: Ca
         if entry.kind == "group":
             continue
         for sample in catalog.samples(entry.type):
-            assert catalog.validate_data(entry.type, sample["data"]) == _reference_issues(catalog, entry.type, sample["data"])
+            assert catalog.validate_data(entry.type, sample["data"]) == _reference_issues(
+                catalog, entry.type, sample["data"]
+            )
     checked = 0
     for type_name in MUTATED_TYPES:
         data = catalog.samples(type_name)[0]["data"]
@@ -96,15 +106,26 @@ def test_every_sample_and_mutation_validates_as_through_the_registry(catalog: Ca
 
 
 def test_ref_with_sibling_keywords_is_merged_into_one_object() -> None:
-    view, _ = _view({"$id": BASE + "a.json", "$ref": "#/$defs/count", "minimum": 0, "description": "d",
-                     "$defs": {"count": {"type": "integer", "title": "Count"}}})
+    view, _ = _view(
+        {
+            "$id": BASE + "a.json",
+            "$ref": "#/$defs/count",
+            "minimum": 0,
+            "description": "d",
+            "$defs": {"count": {"type": "integer", "title": "Count"}},
+        }
+    )
     assert view.inline(BASE + "a.json") == {"minimum": 0, "type": "integer"}
 
 
 def test_coupled_keywords_stay_apart() -> None:
     """additionalProperties only sees the properties beside it: such schemas are not merged."""
-    document = {"$id": BASE + "b.json", "$ref": "#/$defs/closed", "properties": {"x": {"type": "integer"}},
-                "$defs": {"closed": {"properties": {"y": {}}, "additionalProperties": False}}}
+    document = {
+        "$id": BASE + "b.json",
+        "$ref": "#/$defs/closed",
+        "properties": {"x": {"type": "integer"}},
+        "$defs": {"closed": {"properties": {"y": {}}, "additionalProperties": False}},
+    }
     view, registry = _view(document)
     inlined = view.inline(BASE + "b.json")
     assert inlined["allOf"] == [{"properties": {"y": {}}, "additionalProperties": False}]
@@ -116,8 +137,11 @@ def test_coupled_keywords_stay_apart() -> None:
 
 
 def test_recursive_reference_is_kept_and_walked_as_a_cycle() -> None:
-    tree = {"$id": BASE + "tree.json", "type": "object",
-            "properties": {"value": {"type": "integer"}, "children": {"type": "array", "items": {"$ref": "#"}}}}
+    tree = {
+        "$id": BASE + "tree.json",
+        "type": "object",
+        "properties": {"value": {"type": "integer"}, "children": {"type": "array", "items": {"$ref": "#"}}},
+    }
     view, registry = _view(tree)
     inlined = view.inline(BASE + "tree.json")
     assert inlined["properties"]["children"]["items"] == {"$ref": BASE + "tree.json"}
@@ -131,9 +155,11 @@ def test_recursive_reference_is_kept_and_walked_as_a_cycle() -> None:
 
 
 def test_references_that_only_lead_back_to_themselves_end() -> None:
-    view, _ = _view({"$id": BASE + "loop.json", "$ref": "#"},
-                    {"$id": BASE + "ping.json", "$ref": "pong.json", "type": "object"},
-                    {"$id": BASE + "pong.json", "$ref": "ping.json", "properties": {"n": {"type": "integer"}}})
+    view, _ = _view(
+        {"$id": BASE + "loop.json", "$ref": "#"},
+        {"$id": BASE + "ping.json", "$ref": "pong.json", "type": "object"},
+        {"$id": BASE + "pong.json", "$ref": "ping.json", "properties": {"n": {"type": "integer"}}},
+    )
     loop = view.node(view.inline(BASE + "loop.json"))
     assert loop.types == () and loop.member("x") is None and loop.items is None
     ping = view.node(view.inline(BASE + "ping.json"))
@@ -155,12 +181,22 @@ def test_a_recursive_catalog_schema_is_normalised_encoded_and_validated(tmp_path
     document["properties"]["parent"] = {"$ref": "#", "description": "The subscriber this one hangs under."}
     path.write_text(json.dumps(document), encoding="utf-8")
     catalog = Catalog(schemas)
-    raw = {"before": {"sid": "1", "parent": {"sid": "2", "parent": {"sid": "3", "from": {"sec": "1706659200", "usec": "0"}}}},
-           "after": {"sid": "1"}, "modifiedUser": "crm"}
+    raw = {
+        "before": {
+            "sid": "1",
+            "parent": {"sid": "2", "parent": {"sid": "3", "from": {"sec": "1706659200", "usec": "0"}}},
+        },
+        "after": {"sid": "1"},
+        "modifiedUser": "crm",
+    }
     data = normalise("subscribers.update", raw, catalog)
     assert data["before"]["parent"]["parent"] == {"sid": 3, "from": "2024-01-31T00:00:00Z"}
     assert catalog.validate_data("subscribers.update", data) == []
     broken = _replaced(data, ("before", "parent", "parent", "sid"), "x")
-    assert [issue.path for issue in catalog.validate_data("subscribers.update", broken)] == ["$.before.parent.parent.sid"]
+    assert [issue.path for issue in catalog.validate_data("subscribers.update", broken)] == [
+        "$.before.parent.parent.sid"
+    ]
     assert parse_delivery(encode_form("subscribers.update", data, catalog), FORM_TYPE, catalog=catalog) == (
-        "subscribers.update", data)
+        "subscribers.update",
+        data,
+    )

@@ -15,8 +15,10 @@ from jsonschema import Draft202012Validator
 from connector.catalog import Catalog
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
-DOCUMENTS = {p.relative_to(SCHEMAS).as_posix(): json.loads(p.read_text(encoding="utf-8"))
-             for p in sorted(SCHEMAS.rglob("*.json"))}
+DOCUMENTS = {
+    p.relative_to(SCHEMAS).as_posix(): json.loads(p.read_text(encoding="utf-8"))
+    for p in sorted(SCHEMAS.rglob("*.json"))
+}
 CATALOG = DOCUMENTS["catalog.json"]
 ENTRIES = CATALOG["events"]
 

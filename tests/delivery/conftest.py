@@ -15,9 +15,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from connector.ingest_urls import ingest_url
 from connector.app import create_app
 from connector.config import Settings
+from connector.ingest_urls import ingest_url
 from connector.storage import Database, ingest_tokens, tenants, upgrade
 from connector.storage.models import Tenant
 
@@ -95,7 +95,9 @@ class Service:
             return urlsplit(ingest_url("http://connector.test", self.settings.secret_key, token.id)).path
 
     def subscribe(self, url: str, *events: str, key: str | None = None) -> dict[str, Any]:
-        response = self.client().post("/api/v1/hooks", json={"target_url": url, "events": list(events)}, headers=self.auth(key))
+        response = self.client().post(
+            "/api/v1/hooks", json={"target_url": url, "events": list(events)}, headers=self.auth(key)
+        )
         assert response.status_code == 201, response.get_json()
         return response.get_json()
 

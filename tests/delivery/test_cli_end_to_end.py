@@ -106,7 +106,9 @@ def test_fire_through_the_ingest_url(served: tuple[str, dict[str, str]], receive
     assert envelope["type"] == "subscribers.update" and envelope["data"]["after"]
 
     # BillRun's curl sends bodies over 1 KB with "Expect: 100-continue" and waits for the interim answer.
-    status, reply = post_like_billrun(url, encode_form("accounts.create", get_catalog().samples("accounts.create")[0]["data"]))
+    status, reply = post_like_billrun(
+        url, encode_form("accounts.create", get_catalog().samples("accounts.create")[0]["data"])
+    )
     assert status.startswith("HTTP/1.1 200") and json.loads(reply)["status"] == 1
 
     revoked = run(env, "ingest-urls", "revoke", url)
@@ -125,7 +127,9 @@ def test_worker_serves_its_own_metrics(db_url: str, tmp_path: Path) -> None:
     env = {**os.environ, "BILLRUN_CONNECTOR_DATABASE_URL": db_url}
     log = tmp_path / "worker.log"
     with log.open("wb") as out:
-        process = subprocess.Popen([*CLI, "worker", "--metrics-port", str(port)], env=env, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [*CLI, "worker", "--metrics-port", str(port)], env=env, stdout=out, stderr=subprocess.STDOUT
+        )
     try:
         deadline = time.monotonic() + 60
         text = ""

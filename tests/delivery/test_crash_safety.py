@@ -15,19 +15,22 @@ from pathlib import Path
 import pytest
 from sqlalchemy import distinct, func, select
 
-from connector.storage import Database
-from connector.storage import events
+from connector.storage import Database, events
 from connector.storage.models import Delivery, DeliveryAttempt
 from connector.storage.subscriptions import create_subscription
 from connector.storage.tenants import get_or_create_tenant
 
 from .conftest import wait_until
-from .receiver import Receiver, Received, Reply
+from .receiver import Received, Receiver, Reply
 
 pytestmark = pytest.mark.slow  # end to end: processes, servers, kill -9; `-m 'not slow'` skips them
 
 # The dead worker's leases expire quickly; attempts are bounded well inside a lease.
-SHORT_LEASE = {"BILLRUN_CONNECTOR_LEASE_SECONDS": "4", "BILLRUN_CONNECTOR_TIMEOUT": "1.5", "BILLRUN_CONNECTOR_CONNECT_TIMEOUT": "1"}
+SHORT_LEASE = {
+    "BILLRUN_CONNECTOR_LEASE_SECONDS": "4",
+    "BILLRUN_CONNECTOR_TIMEOUT": "1.5",
+    "BILLRUN_CONNECTOR_CONNECT_TIMEOUT": "1",
+}
 WORKER = [sys.executable, "-c", "from connector.cli import main; main()", "worker"]
 
 
@@ -39,8 +42,12 @@ def enqueue(db: Database, url: str, count: int) -> set[str]:
         s.flush()
         return {
             events.store_event(
-                s, tenant_id=tenant.id, event_type="accounts.create", data={"after": {"aid": n}},
-                subscription_keys=(), only_subscription_id=sub.id,
+                s,
+                tenant_id=tenant.id,
+                event_type="accounts.create",
+                data={"after": {"aid": n}},
+                subscription_keys=(),
+                only_subscription_id=sub.id,
             ).event.id
             for n in range(count)
         }

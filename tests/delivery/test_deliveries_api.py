@@ -98,7 +98,9 @@ def test_test_send_reaches_only_that_hook(service: Service, receiver: Receiver, 
     (got,) = receiver.wait_for(1)
     assert got.path == "/hook" and got.headers["webhook-id"] == response.get_json()["id"]
     standardwebhooks.Webhook(hook["secret"]).verify(got.body, got.headers)
-    typed = service.client().post(f"/api/v1/hooks/{hook['id']}/test", json={"type": "accounts.create"}, headers=service.auth())
+    typed = service.client().post(
+        f"/api/v1/hooks/{hook['id']}/test", json={"type": "accounts.create"}, headers=service.auth()
+    )
     assert typed.status_code == 422
 
 
@@ -109,16 +111,28 @@ def test_delivery_log_retry_and_recover(service: Service, receiver: Receiver, wo
         client.post("/api/v1/events", json={**EVENT, "id": f"e{n}"}, headers=service.auth())
     receiver.responder = lambda _r: Reply(500, body=b"down for maintenance")
     w = worker(retry_schedule=(0,))
-    wait_until(lambda: client.get(f"/api/v1/hooks/{hook['id']}/deliveries?status=failed", headers=service.auth()).get_json()["data"].__len__() == 3)
+    wait_until(
+        lambda: (
+            client.get(f"/api/v1/hooks/{hook['id']}/deliveries?status=failed", headers=service.auth())
+            .get_json()["data"]
+            .__len__()
+            == 3
+        )
+    )
     w.stop(10)
 
     page1 = client.get(f"/api/v1/hooks/{hook['id']}/deliveries?limit=2", headers=service.auth()).get_json()
     assert len(page1["data"]) == 2 and page1["next_cursor"]
-    page2 = client.get(f"/api/v1/hooks/{hook['id']}/deliveries?limit=2&cursor={page1['next_cursor']}", headers=service.auth()).get_json()
+    page2 = client.get(
+        f"/api/v1/hooks/{hook['id']}/deliveries?limit=2&cursor={page1['next_cursor']}", headers=service.auth()
+    ).get_json()
     assert len(page2["data"]) == 1 and page2["next_cursor"] is None
     ids = [d["id"] for d in page1["data"] + page2["data"]]
     assert len(set(ids)) == 3
-    assert client.get(f"/api/v1/hooks/{hook['id']}/deliveries?status=succeeded", headers=service.auth()).get_json()["data"] == []
+    assert (
+        client.get(f"/api/v1/hooks/{hook['id']}/deliveries?status=succeeded", headers=service.auth()).get_json()["data"]
+        == []
+    )
     assert client.get(f"/api/v1/hooks/{hook['id']}/deliveries?status=bogus", headers=service.auth()).status_code == 422
 
     detail = client.get(f"/api/v1/deliveries/{ids[0]}", headers=service.auth()).get_json()
@@ -136,7 +150,16 @@ def test_delivery_log_retry_and_recover(service: Service, receiver: Receiver, wo
     assert recovered.status_code == 202 and recovered.get_json() == {"recovered": 2}
     worker(retry_schedule=(0,))
     receiver.wait_for(6)
-    wait_until(lambda: len(client.get(f"/api/v1/hooks/{hook['id']}/deliveries?status=succeeded", headers=service.auth()).get_json()["data"]) == 3)
+    wait_until(
+        lambda: (
+            len(
+                client.get(
+                    f"/api/v1/hooks/{hook['id']}/deliveries?status=succeeded", headers=service.auth()
+                ).get_json()["data"]
+            )
+            == 3
+        )
+    )
     by_id: dict[str, set[str]] = {}
     for r in receiver.requests:
         by_id.setdefault(r.headers["webhook-id"], set()).add(r.body.decode())
@@ -147,10 +170,20 @@ def test_retry_and_recover_need_an_active_hook(service: Service) -> None:
     hook = service.subscribe("http://127.0.0.1:9/hook", "accounts.create")
     client = service.client()
     client.post("/api/v1/events", json=EVENT, headers=service.auth())
-    delivery_id = client.get(f"/api/v1/hooks/{hook['id']}/deliveries", headers=service.auth()).get_json()["data"][0]["id"]
-    assert client.patch(f"/api/v1/hooks/{hook['id']}", json={"status": "disabled"}, headers=service.auth()).status_code == 200
+    delivery_id = client.get(f"/api/v1/hooks/{hook['id']}/deliveries", headers=service.auth()).get_json()["data"][0][
+        "id"
+    ]
+    assert (
+        client.patch(f"/api/v1/hooks/{hook['id']}", json={"status": "disabled"}, headers=service.auth()).status_code
+        == 200
+    )
     assert client.post(f"/api/v1/deliveries/{delivery_id}/retry", headers=service.auth()).status_code == 409
-    assert client.post(f"/api/v1/hooks/{hook['id']}/recover", json={"since": "2024-01-01T00:00:00Z"}, headers=service.auth()).status_code == 409
+    assert (
+        client.post(
+            f"/api/v1/hooks/{hook['id']}/recover", json={"since": "2024-01-01T00:00:00Z"}, headers=service.auth()
+        ).status_code
+        == 409
+    )
     assert client.post(f"/api/v1/hooks/{hook['id']}/test", json={}, headers=service.auth()).status_code == 409
     assert client.post(f"/api/v1/hooks/{hook['id']}/recover", json={}, headers=service.auth()).status_code == 422
 
@@ -159,7 +192,9 @@ def test_other_tenants_cannot_see_or_touch(service: Service) -> None:
     hook = service.subscribe("http://127.0.0.1:9/hook", "accounts.create")
     client = service.client()
     client.post("/api/v1/events", json=EVENT, headers=service.auth())
-    delivery_id = client.get(f"/api/v1/hooks/{hook['id']}/deliveries", headers=service.auth()).get_json()["data"][0]["id"]
+    delivery_id = client.get(f"/api/v1/hooks/{hook['id']}/deliveries", headers=service.auth()).get_json()["data"][0][
+        "id"
+    ]
     _, other = service.add_tenant("globex")
     for method, path in [
         ("get", f"/api/v1/hooks/{hook['id']}/deliveries"),

@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from connector.storage import Database
-from connector.storage import events
+from connector.storage import Database, events
 from connector.storage.models import Delivery
 from connector.storage.subscriptions import create_subscription
 from connector.storage.tenants import get_or_create_tenant
@@ -37,8 +36,12 @@ def enqueue(db: Database, url: str, count: int) -> list[str]:
         s.flush()
         return [
             events.store_event(
-                s, tenant_id=tenant.id, event_type="accounts.create", data={"after": {"aid": n}},
-                subscription_keys=(), only_subscription_id=sub.id,
+                s,
+                tenant_id=tenant.id,
+                event_type="accounts.create",
+                data={"after": {"aid": n}},
+                subscription_keys=(),
+                only_subscription_id=sub.id,
             ).event.id
             for n in range(count)
         ]

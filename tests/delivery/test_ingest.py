@@ -71,7 +71,13 @@ def test_every_sample_in_billrun_wire_format(service: Service) -> None:
 
 def test_json_body_is_accepted(service: Service) -> None:
     service.subscribe("http://127.0.0.1:9/hook", "subscribers.trackchanges")
-    body = {"module": "subscribers", "action": "update", "before": {"aid": "1", "sid": "12"}, "after": {"aid": "1", "sid": "12"}, "modifiedUser": "crm"}
+    body = {
+        "module": "subscribers",
+        "action": "update",
+        "before": {"aid": "1", "sid": "12"},
+        "after": {"aid": "1", "sid": "12"},
+        "modifiedUser": "crm",
+    }
     response = service.client().post(service.ingest_url(), json=body)
     assert response.status_code == 200 and response.get_json()["deliveries"] == 1
     assert events(service)[0].data["after"] == {"aid": 1, "sid": 12}
@@ -126,7 +132,9 @@ def test_a_body_that_names_no_billrun_event_is_400_and_logged(
 
 
 def test_malformed_body_is_400(service: Service) -> None:
-    response = service.client().post(service.ingest_url(), data=b"{not json", headers={"Content-Type": "application/json"})
+    response = service.client().post(
+        service.ingest_url(), data=b"{not json", headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 400
 
 
@@ -167,7 +175,9 @@ def test_event_reaches_only_the_urls_tenant(service: Service) -> None:
     assert service.client().post(service.ingest_url(source="crm-prod"), data=body, headers=FORM).status_code == 200
     assert [d.subscription_id for d in deliveries(service)] == [mine["id"]]
     assert events(service)[0].source == "crm-prod"
-    assert service.client().post(service.ingest_url(other_tenant), data=body, headers=FORM).get_json()["deliveries"] == 1
+    assert (
+        service.client().post(service.ingest_url(other_tenant), data=body, headers=FORM).get_json()["deliveries"] == 1
+    )
 
 
 def test_nothing_is_delivered_inside_the_request(service: Service, receiver: Any) -> None:

@@ -110,7 +110,9 @@ def test_no_two_attempts_of_a_delivery_overlap_under_concurrent_retries_recovers
     while time.monotonic() < stop:  # bounded: four seconds of retries and recovers
         for delivery_id in ids:
             codes.add(client.post(f"/api/v1/deliveries/{delivery_id}/retry", headers=service.auth()).status_code)
-        recover = client.post(f"/api/v1/hooks/{hook['id']}/recover", json={"since": "2000-01-01T00:00:00Z"}, headers=service.auth())
+        recover = client.post(
+            f"/api/v1/hooks/{hook['id']}/recover", json={"since": "2000-01-01T00:00:00Z"}, headers=service.auth()
+        )
         codes.add(recover.status_code)
         time.sleep(0.02)
     assert codes <= {202, 409} and 409 in codes

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import standardwebhooks
@@ -17,6 +17,7 @@ GOLDEN_ID = "msg_p5jXN8AQM9LWM0D4loKWxJek"
 GOLDEN_TS = 1614265330
 GOLDEN_BODY = b'{"test": 2432232314}'
 GOLDEN_SIG = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+
 
 def _env(event_id: str, event_type: str, timestamp: str, data: object) -> dict[str, object]:
     return {"id": event_id, "type": event_type, "timestamp": timestamp, "data": data}
@@ -38,7 +39,7 @@ def test_matches_reference_sign() -> None:
     body = envelope_body(_env("evt_1", "subscribers.update", "2024-01-31T00:00:00Z", {"name": "José", "n": [1, 2]}))
     ts = 1_700_000_000
     ours = Signer([NEW_SECRET]).signature("evt_1", ts, body)
-    theirs = standardwebhooks.Webhook(NEW_SECRET).sign("evt_1", datetime.fromtimestamp(ts, timezone.utc), body.decode())
+    theirs = standardwebhooks.Webhook(NEW_SECRET).sign("evt_1", datetime.fromtimestamp(ts, UTC), body.decode())
     assert ours == theirs
 
 

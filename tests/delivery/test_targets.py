@@ -61,7 +61,9 @@ def test_subscribing_refuses_the_same_targets(url: str, message: str, service: A
 
 def test_subscribing_strips_surrounding_whitespace(service: Any) -> None:
     response = service.client().post(
-        "/api/v1/hooks", json={"target_url": " http://127.0.0.1:9/hook\n", "events": ["accounts.create"]}, headers=service.auth()
+        "/api/v1/hooks",
+        json={"target_url": " http://127.0.0.1:9/hook\n", "events": ["accounts.create"]},
+        headers=service.auth(),
     )
     assert response.status_code == 201 and response.get_json()["target_url"] == "http://127.0.0.1:9/hook"
 

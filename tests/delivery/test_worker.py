@@ -12,14 +12,14 @@ import standardwebhooks
 from sqlalchemy import select, update
 
 from connector.delivery.worker import Worker
-from connector.storage import Database
-from connector.storage import claims, deliveries as delivery_log, events, retention, stats
+from connector.storage import Database, claims, events, retention, stats
+from connector.storage import deliveries as delivery_log
 from connector.storage.models import Delivery, DeliveryAttempt, Event, Subscription, utcnow
 from connector.storage.subscriptions import create_subscription, rotate_secret, update_subscription
 from connector.storage.tenants import get_or_create_tenant
 
 from .conftest import make_settings, wait_until
-from .receiver import Receiver, Received, Reply
+from .receiver import Received, Receiver, Reply
 
 TYPE = "subscribers.update"
 
@@ -190,11 +190,17 @@ def test_failing_for_too_long_disables(db: Database, receiver: Receiver, run_wor
     publish(db, tenant)
     later = publish(db, tenant)
     with db.session() as s:
-        s.execute(update(Delivery).where(Delivery.event_id == later.event.id).values(next_attempt_at=utcnow() + timedelta(hours=1)))
+        s.execute(
+            update(Delivery)
+            .where(Delivery.event_id == later.event.id)
+            .values(next_attempt_at=utcnow() + timedelta(hours=1))
+        )
     run_worker(retry_schedule=(0,) + (0.3,) * 20, retry_scale=1.0, disable_after_failing_seconds=1)
     wait_until(lambda: subscription(db, sub_id).status == "disabled")
     assert subscription(db, sub_id).disabled_reason == "failing"
-    assert {d.status for d in wait_until(lambda: deliveries(db, status="pending") == [] and deliveries(db))} == {"failed"}
+    assert {d.status for d in wait_until(lambda: deliveries(db, status="pending") == [] and deliveries(db))} == {
+        "failed"
+    }
 
 
 def test_rotation_signs_with_both_secrets(db: Database, receiver: Receiver, run_worker: Any) -> None:
@@ -273,7 +279,9 @@ def test_release_gives_back_only_the_own_unattempted_claims(db: Database, receiv
     (row,) = deliveries(db)
     assert (row.status, row.attempt_count, row.lease_owner, row.lease_expires_at) == ("pending", 0, None, None)
     with db.session() as s:
-        assert [j.delivery_id for j in claims.claim(s, "worker-b", 10, lease_seconds=30)] == [job.delivery_id]  # at once
+        assert [j.delivery_id for j in claims.claim(s, "worker-b", 10, lease_seconds=30)] == [
+            job.delivery_id
+        ]  # at once
 
 
 def test_manual_retry_and_recover(db: Database, receiver: Receiver, run_worker: Any) -> None:
@@ -328,7 +336,9 @@ def test_queue_stats(db: Database, receiver: Receiver) -> None:
     assert found.by_status["pending"] == 2 and found.due == 2 and 29 <= found.oldest_due_age_seconds < 120
 
 
-def test_job_that_cannot_finish_inside_its_lease_is_handed_back_unsent(db: Database, receiver: Receiver, run_worker: Any) -> None:
+def test_job_that_cannot_finish_inside_its_lease_is_handed_back_unsent(
+    db: Database, receiver: Receiver, run_worker: Any
+) -> None:
     """One thread, four jobs claimed at once, each first attempt cut at the timeout: the later jobs
     wait too long for the thread to finish inside their lease, so they are handed back and claimed
     again with a fresh lease instead of being sent while the lease runs out (which lets another
@@ -367,8 +377,12 @@ def test_stop_finishes_the_attempt_in_flight_and_releases_the_claims_not_started
     (sent,) = deliveries(db, event_id=first)
     (unsent,) = deliveries(db, event_id=second)
     assert (sent.status, sent.attempt_count, sent.lease_owner) == ("succeeded", 1, None)
-    assert (unsent.status, unsent.attempt_count, unsent.lease_owner, unsent.lease_expires_at) == ("pending", 0, None, None)
-
+    assert (unsent.status, unsent.attempt_count, unsent.lease_owner, unsent.lease_expires_at) == (
+        "pending",
+        0,
+        None,
+        None,
+    )
 
 
 def test_the_purges_pending_check_goes_through_the_event_index(db: Database, db_url: str) -> None:

@@ -74,7 +74,9 @@ def processes(tmp_path: Path) -> Iterator[Processes]:
 
 
 def _key(env: dict[str, str]) -> str:
-    made = subprocess.run([*CLI, "keys", "create", "--tenant", "acme"], env=env, capture_output=True, text=True, timeout=60)
+    made = subprocess.run(
+        [*CLI, "keys", "create", "--tenant", "acme"], env=env, capture_output=True, text=True, timeout=60
+    )
     assert made.returncode == 0, made.stderr
     return made.stdout.strip().splitlines()[-1]
 
@@ -94,7 +96,9 @@ def _wait_up(base: str, log: Path) -> None:
 
 def _deliver_through(base: str, key: str, receiver: Receiver, count: int) -> None:
     auth = {"Authorization": f"Bearer {key}"}
-    hook = requests.post(base + "/api/v1/hooks", json={"target_url": receiver.url, "events": [TYPE]}, headers=auth, timeout=10)
+    hook = requests.post(
+        base + "/api/v1/hooks", json={"target_url": receiver.url, "events": [TYPE]}, headers=auth, timeout=10
+    )
     assert hook.status_code == 201, hook.text
     for n in range(count):  # several requests, so that both web processes take some
         answer = requests.post(base + "/api/v1/events", json={"type": TYPE, "data": {"n": n}}, headers=auth, timeout=10)
@@ -151,7 +155,9 @@ def test_gunicorn_web_processes_with_separate_workers_on_postgresql(
 def test_waitress_serve_hosts_the_entry_point(db_url: str, processes: Processes, receiver: Receiver) -> None:
     env = _env(db_url)
     port = _free_port()
-    log = processes.start("waitress", [str(BIN / "waitress-serve"), f"--listen=127.0.0.1:{port}", "connector.wsgi:app"], env)
+    log = processes.start(
+        "waitress", [str(BIN / "waitress-serve"), f"--listen=127.0.0.1:{port}", "connector.wsgi:app"], env
+    )
     base = f"http://127.0.0.1:{port}"
     _wait_up(base, log)
     _deliver_through(base, _key(env), receiver, 2)

@@ -199,7 +199,12 @@ def test_update_validates_the_new_values(client: Any, key: Key) -> None:
 
 
 def test_duplicate_id_is_refused_within_a_tenant(client: Any, key: Key) -> None:
-    assert client.post("/plugins/webhooks/create", data={**CREATE, "webhook_id": "dup"}, headers=key.headers).json["status"] == 1
+    assert (
+        client.post("/plugins/webhooks/create", data={**CREATE, "webhook_id": "dup"}, headers=key.headers).json[
+            "status"
+        ]
+        == 1
+    )
     again = client.post("/plugins/webhooks/create", data={**CREATE, "webhook_id": "dup"}, headers=key.headers).json
     assert again["status"] == 0 and again["message"] == "this tenant already has a webhook with id 'dup'"
 
@@ -218,7 +223,10 @@ def test_webhook_ids_are_a_tenants_own(client: Any, key: Key, other_key: Key) ->
     assert client.get("/plugins/webhooks/read/dup", headers=other_key.headers).json["webhook"]["webhook_url"] == (
         "http://127.0.0.1:9/theirs"
     )
-    assert client.post("/plugins/webhooks/delete/dup", headers=other_key.headers).json == {"status": 1, "webhook_id": "dup"}
+    assert client.post("/plugins/webhooks/delete/dup", headers=other_key.headers).json == {
+        "status": 1,
+        "webhook_id": "dup",
+    }
     assert client.get("/plugins/webhooks/read/dup", headers=key.headers).json["status"] == 1
     assert client.get("/plugins/webhooks/read/dup", headers=other_key.headers).json["status"] == 0
 

@@ -89,7 +89,7 @@ def test_matching_query_uses_the_tenant_event_index(tmp_path: object) -> None:
     with database.session() as session:
         assert events.matching_subscription_ids(session, 1, ["a.b", "a.trackchanges"]) == []
     event.remove(database.engine, "before_cursor_execute", capture)
-    (statement, parameters), = statements
+    ((statement, parameters),) = statements
     with database.engine.connect() as connection:
         plan = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
     assert "ix_subscription_events_tenant_id_event_type" in " ".join(str(row) for row in plan)
