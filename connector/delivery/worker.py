@@ -32,7 +32,7 @@ from connector.delivery.policy import Outcome, RetryPolicy
 from connector.delivery.sender import Sender
 from connector.delivery.signing import Signer, envelope_body
 from connector.metrics import ATTEMPT_SECONDS, ATTEMPTS
-from connector.storage import Database, claims, retention
+from connector.storage import Database, claims, retention, subscriptions
 from connector.storage.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -41,6 +41,8 @@ POLL_SECONDS = 0.5
 PURGE_EVERY_SECONDS = 300.0
 PURGE_BUDGET_SECONDS = 2.0
 PURGE_PAUSE_SECONDS = 0.005
+# Short-lived subscriptions (test listeners) are removed within this long of their expiry.
+EXPIRY_SWEEP_SECONDS = 5.0
 # Finished attempts are recorded together: at the next claim, or at the latest this long after
 # the first of them came back (their leases are still held meanwhile).
 RECORD_DELAY = 0.05
@@ -146,7 +148,7 @@ class Worker:
         handed_back: list[str] = []
         first_outcome_at = 0.0  # when the oldest outcome in *outcomes* came back
         claim_after = 0.0  # the queue had no more due work: ask again at this time (or when woken)
-        next_purge = time.monotonic()
+        next_purge = next_sweep = time.monotonic()
         with ThreadPoolExecutor(self.threads, thread_name_prefix="delivery") as pool:
             while True:
                 stopping = self._stopping.is_set()
@@ -165,6 +167,9 @@ class Worker:
                         claim_after = now + self.poll_seconds
                 if stopping and in_flight == 0:
                     break
+                if not stopping and now >= next_sweep:
+                    self._remove_expired()
+                    next_sweep = time.monotonic() + EXPIRY_SWEEP_SECONDS
                 if not stopping and now >= next_purge:
                     self._purge()
                     next_purge = time.monotonic() + self.purge_every_seconds
@@ -235,6 +240,19 @@ class Worker:
                 time.sleep(min(2**attempt * 0.2, 3))
         return []
 
+    def _remove_expired(self) -> None:
+        """Remove the short-lived subscriptions whose time has passed (a batch per call)."""
+        try:
+            with self.db.session(write=False) as session:
+                if not subscriptions.any_expired(session):
+                    return
+            with self.db.session() as session:
+                removed = subscriptions.remove_expired(session)
+            if removed:
+                log.info("removed %d expired subscriptions", removed)
+        except Exception:
+            log.exception("removing expired subscriptions failed")
+
     def _purge(self) -> None:
         """Old events, a small batch per transaction, pausing between batches so that ingests and
         claims get the write lock in between; at most PURGE_BUDGET_SECONDS per call (the rest waits
@@ -243,6 +261,8 @@ class Worker:
         deadline = time.monotonic() + PURGE_BUDGET_SECONDS
         after = None
         try:
+            with self.db.session() as session:
+                subscriptions.forget_removed(session, cutoff)
             while not self._stopping.is_set() and time.monotonic() < deadline:
                 with self.db.session() as session:
                     after = retention.purge_batch(session, cutoff, after).after

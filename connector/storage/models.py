@@ -115,6 +115,9 @@ class Subscription(Base):
     created_via: Mapped[str] = mapped_column(String(16), default="api")
     # The id a plugin API client chose (BillRun's webhook_id): the tenant's own, unique per tenant.
     webhook_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    secret_rotated_at: Mapped[datetime | None] = mapped_column(default=None)
+    # A short-lived subscription (a test listener) is removed by the worker once this has passed.
+    expires_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -135,6 +138,17 @@ class Subscription(Base):
     def events(self) -> list[str]:
         """The subscribed event types, in the order they were given."""
         return [row.event_type for row in self.event_rows]
+
+
+class RemovedSubscription(Base):
+    """What is left of a removed subscription: enough to answer 410 Gone rather than 404 to its tenant."""
+
+    __tablename__ = "removed_subscriptions"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    reason: Mapped[str] = mapped_column(String(64))
+    removed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
 class SubscriptionEvent(Base):

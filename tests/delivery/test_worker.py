@@ -246,6 +246,24 @@ def test_disabled_subscription_deliveries_are_cancelled(db: Database, receiver: 
     assert receiver.requests == []
 
 
+def test_worker_removes_expired_subscriptions_unsent(db: Database, receiver: Receiver, run_worker: Any) -> None:
+    tenant, short_id, _ = subscribe(db, receiver.url)
+    _, lasting_id, _ = subscribe(db, receiver.url)
+    with db.session() as s:
+        s.get(Subscription, short_id).expires_at = utcnow() - timedelta(seconds=1)  # type: ignore[union-attr]
+    publish(db, tenant)
+    run_worker()
+    wait_until(lambda: deliveries(db, status="succeeded"))
+    wait_until(lambda: subscription_gone(db, short_id))
+    assert [request.headers["webhook-id"] for request in receiver.requests] == [deliveries(db)[0].event_id]
+    assert subscription(db, lasting_id).status == "active"
+
+
+def subscription_gone(db: Database, sub_id: str) -> bool:
+    with db.session() as s:
+        return s.get(Subscription, sub_id) is None
+
+
 def test_expired_lease_is_taken_over_and_the_old_owner_ignored(db: Database, receiver: Receiver) -> None:
     tenant, _, _ = subscribe(db, receiver.url)
     publish(db, tenant)
