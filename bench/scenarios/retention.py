@@ -11,15 +11,21 @@ with ``purge_every_seconds`` at 0.2 s, so it purges at once and keeps at it (eac
 bounded by the worker's own budget) while it fans out and delivers the new events. The bench reads
 the number of old events left every 0.25 s (a read transaction) until only the kept ones are left,
 or a time bound passes. Latencies are those of the ingests started while the purge ran.
+
+Where the time goes: the seeded database is copied before the run, and afterwards the purge's
+batches (``connector.storage.retention.purge_batch``, as the worker calls it) are timed one by one
+on the copy, in the bench process with nothing else running: each holds SQLite's write lock that long.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import statistics
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
+from pathlib import Path
 
 from bench import seed
 from bench.client import PacedInBackground, back_to_back, keep_alive, ms, percentile
@@ -29,6 +35,7 @@ from bench.databases import Databases, open_fresh
 from bench.env import Env
 from bench.procs import Hosting, start_app, start_workers, stop, worker_group
 from bench.report import BenchError, Case, Metric, Sample, Target
+from connector.storage import Database, retention
 from connector.storage.models import Delivery, Event, utcnow
 
 RATE = 200.0
@@ -68,8 +75,8 @@ def run(env: Env, databases: Databases, old: int, pending: int) -> Sample:
     down = [f"http://127.0.0.1:9/down/{i}" for i in range(BACKLOG_SUBSCRIPTIONS)]
     backlog = seed.subscriptions(database, ingest.tenant_id, down, events=(OTHER_TYPE,))
     data = seed.sample_data(OTHER_TYPE)
-    retention = timedelta(days=settings(url).retention_days)
-    old_at, later = utcnow() - retention - timedelta(days=10), utcnow() + timedelta(hours=1)
+    keep_for = timedelta(days=settings(url).retention_days)
+    old_at, later = utcnow() - keep_for - timedelta(days=10), utcnow() + timedelta(hours=1)
     old_ids = seed.events(
         database,
         ingest.tenant_id,
@@ -103,9 +110,12 @@ def run(env: Env, databases: Databases, old: int, pending: int) -> Sample:
     pairs = ((e, s.id) for e in recent for s in backlog)
     seed.deliveries(database, ingest.tenant_id, pairs, status="pending", at=recent_at, next_attempt_at=later)
     backlog_size = seed.count(database, Delivery.__table__, Delivery.status == "pending")
+    database.dispose()  # closing the last connection checkpoints the WAL: the file alone is the database
+    copy = Path(url.removeprefix("sqlite:///") + ".copy")
+    shutil.copyfile(url.removeprefix("sqlite:///"), copy)
 
     def old_left() -> int:
-        return seed.count(database, Event.__table__, Event.created_at < utcnow() - retention)
+        return seed.count(database, Event.__table__, Event.created_at < utcnow() - keep_for)
 
     app = start_app(url, Hosting())
     children = []
@@ -139,6 +149,8 @@ def run(env: Env, databases: Databases, old: int, pending: int) -> Sample:
     )
     database.dispose()
     databases.drop(url)
+    batches = _time_batches(f"sqlite:///{copy}", utcnow() - keep_for)
+    databases.drop(f"sqlite:///{copy}")
     if left < len(kept) or backlog_after != backlog_size:
         raise BenchError(
             f"the purge deleted what was still pending: {left} old events left of {len(kept)} kept, "
@@ -159,10 +171,29 @@ def run(env: Env, databases: Databases, old: int, pending: int) -> Sample:
         "purged_share": (old - left) / purgeable,
     }
     state = "finished" if finished else f"NOT finished within {bound:.0f} s"
+    slowest = sorted(((lat, began) for began, lat in timings if began >= purge_started), reverse=True)[:5]
     notes = [
         f"purge {state}: {old - left:,} of {purgeable:,} purgeable events gone in {values['purge_s']:.1f} s "
         f"(from the worker's start; {len(kept):,} old events with a pending delivery kept, "
         f"{backlog_after:,} pending deliveries untouched); {len(during)} ingests during it, {len(before)} before",
+        "slowest ingests from the purge's start: "
+        + ", ".join(f"{ms(lat):.0f} ms at +{began - purge_started:.1f} s" for lat, began in slowest),
+        f"purge batches of {retention.BATCH} events timed alone on a copy of the seeded database: {len(batches)} batches, "
+        f"median {ms(statistics.median(batches)):.1f} ms, max {ms(max(batches)):.1f} ms each",
         window.summary(),
     ]
     return Sample(values, notes)
+
+
+def _time_batches(url: str, cutoff: datetime) -> list[float]:
+    """Seconds per purge batch, the whole purge run batch after batch on its own."""
+    database = Database(url)
+    seconds, after = [], None
+    while True:
+        started = time.perf_counter()
+        with database.session() as session:
+            after = retention.purge_batch(session, cutoff, after).after
+        seconds.append(time.perf_counter() - started)
+        if after is None:
+            database.dispose()
+            return seconds
