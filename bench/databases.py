@@ -66,7 +66,11 @@ class Postgres(Databases):
         with psycopg.connect(url, autocommit=True) as connection:
             pid = int(connection.execute("SELECT pg_backend_pid()").fetchone()[0])  # type: ignore[index]
             version = str(connection.execute("SHOW server_version").fetchone()[0])  # type: ignore[index]
-        parent = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+            parent = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])  # the postmaster
+            # Databases an interrupted bench left behind on this throwaway cluster.
+            leftovers = connection.execute("SELECT datname FROM pg_database WHERE datname LIKE 'bench\\_%'").fetchall()
+            for (name,) in leftovers:
+                connection.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
         return cls(url, parent, version, started_here=not running)
 
     def stop(self) -> None:

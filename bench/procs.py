@@ -12,6 +12,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,17 +27,34 @@ from bench.report import BenchError
 ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT = 60.0
 _LIVE: list[Child] = []
+_PROBLEMS: list[str] = []
+_WORRYING = ("WARNING", "ERROR", "CRITICAL", "Traceback")
+
+
+def logged_problems() -> list[str]:
+    """What the children stopped since the last call logged at warning level or worse (one line each)."""
+    problems = list(_PROBLEMS)
+    _PROBLEMS.clear()
+    return problems
 
 
 class Child:
-    """A child process of the bench; ``stop()`` ends it (SIGTERM, then SIGKILL after a grace)."""
+    """A child process of the bench; ``stop()`` ends it (SIGTERM, then SIGKILL after a grace).
+
+    Its standard error goes to a temporary file; what it logged at warning level or worse is
+    collected when it stops (see ``logged_problems``)."""
 
     def __init__(self, name: str, args: list[str], env: dict[str, str] | None = None) -> None:
         self.name = name
+        self._log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed in stop())
         self.process = subprocess.Popen(
-            args, stdout=subprocess.PIPE, text=True, cwd=ROOT, env={**os.environ, **(env or {})}
+            args, stdout=subprocess.PIPE, stderr=self._log, text=True, cwd=ROOT, env={**os.environ, **(env or {})}
         )
         _LIVE.append(self)
+
+    def log_tail(self, lines: int = 5) -> str:
+        self._log.seek(0)
+        return " | ".join(self._log.read().strip().splitlines()[-lines:])
 
     @property
     def pid(self) -> int:
@@ -47,8 +65,10 @@ class Child:
         assert self.process.stdout is not None
         line = self.process.stdout.readline().strip()
         if not line:
+            self.process.wait(10)
+            tail = self.log_tail()
             self.stop()
-            raise BenchError(f"{self.name} did not start (exit status {self.process.poll()})")
+            raise BenchError(f"{self.name} did not start (exit status {self.process.returncode}): {tail}")
         return line
 
     def stop(self, grace: float = 20.0) -> None:
@@ -63,6 +83,13 @@ class Child:
             self.process.stdout.close()
         if self in _LIVE:
             _LIVE.remove(self)
+            self._log.seek(0)
+            worrying = [line for line in self._log.read().splitlines() if any(w in line for w in _WORRYING)]
+            if worrying:
+                _PROBLEMS.append(
+                    f"{self.name} logged {len(worrying)} warnings or errors, the first: {worrying[0][:300]}"
+                )
+            self._log.close()
 
 
 @atexit.register
@@ -140,7 +167,9 @@ def _wait_healthy(app: App) -> None:
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if app.child.process.poll() is not None:
-            raise BenchError(f"{app.child.name} exited with status {app.child.process.returncode}")
+            raise BenchError(
+                f"{app.child.name} exited with status {app.child.process.returncode}: {app.child.log_tail()}"
+            )
         try:
             if pool.request("GET", app.base + "/healthz").status == 200:
                 return

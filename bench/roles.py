@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import signal
 import sys
 import time
@@ -132,6 +133,7 @@ def main() -> None:
     parser.add_argument("--in-process-worker", action="store_true")
     parser.add_argument("--purge-every", type=float)
     args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if args.role == "receiver":
         asyncio.run(_receive(_Counts()))
     elif not args.database_url:

@@ -14,6 +14,7 @@ is printed at the start and end of every run. See bench/README.md.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import platform
 import sys
 import tempfile
@@ -25,8 +26,8 @@ sys.path.insert(0, str(ROOT))
 from bench.cpu import CORES  # noqa: E402
 from bench.databases import Databases, Postgres  # noqa: E402
 from bench.env import Env  # noqa: E402
-from bench.procs import Hosting, Receiver  # noqa: E402
-from bench.report import Case, loadavg, print_summary, run_case, say  # noqa: E402
+from bench.procs import Hosting, Receiver, logged_problems  # noqa: E402
+from bench.report import Case, Sample, loadavg, print_summary, run_case, say  # noqa: E402
 from bench.scenarios import delivery, fanout, ingest, metrics_scrape, retention  # noqa: E402
 
 SQLITE_SCENARIOS = ("ingest", "fanout", "delivery", "retention", "metrics")
@@ -59,6 +60,18 @@ def postgres_cases(env: Env, databases: Databases, chosen: set[str]) -> list[Cas
     if "postgres-delivery" in chosen:
         cases += delivery.cases(env, databases, [1, 3])
     return cases
+
+
+def with_child_logs(case: Case) -> Case:
+    """The case, its runs noting what its processes logged at warning level or worse."""
+
+    def run() -> Sample:
+        logged_problems()  # what an earlier failed run left
+        sample = case.run()
+        sample.notes += logged_problems()
+        return sample
+
+    return dataclasses.replace(case, run=run)
 
 
 def main() -> None:
@@ -99,7 +112,7 @@ def main() -> None:
                     cases += postgres_cases(env, postgres, chosen)
             verdicts = []
             for case in cases:
-                verdicts += run_case(case, repeats)
+                verdicts += run_case(with_child_logs(case), repeats)
         finally:
             receiver.stop()
             if postgres is not None:

@@ -91,7 +91,7 @@ def run(env: Env, databases: Databases, hosting: Hosting) -> Sample:
     finally:
         stop(*workers)
         app.stop()
-    _, steps_line = breakdown(url, ingest, env.pick(500, 100), noop.p50)
+    _, steps_line = breakdown(url, ingest, env.pick(1000, 300), noop.p50)
     database.dispose()
     databases.drop(url)
     sample.values = {
