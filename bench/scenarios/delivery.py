@@ -23,7 +23,7 @@ from bench.procs import start_workers, stop, worker_group
 from bench.references import Message, post_all
 from bench.report import BenchError, Case, Metric, Sample, Target
 from connector.delivery.signing import envelope_body
-from connector.storage.models import Delivery, Event, utcnow
+from connector.storage.models import Delivery, envelope, utcnow
 
 METRICS = [
     Metric("reference_dps", "reference pool deliveries/s", "/s"),
@@ -58,7 +58,7 @@ def run(env: Env, databases: Databases, processes: int) -> Sample:
         Message(
             subscriber.url,
             event_id,
-            envelope_body(Event(id=event_id, type=seed.EVENT_TYPE, timestamp=now, data=data).envelope()),
+            envelope_body(envelope(event_id, seed.EVENT_TYPE, now, data)),
             subscriber.secret,
         )
         for event_id in event_ids

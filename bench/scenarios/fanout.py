@@ -33,7 +33,7 @@ from bench.references import Message, post_all
 from bench.report import BenchError, Case, Metric, Sample, Target
 from connector import billrun, ids
 from connector.delivery.signing import envelope_body
-from connector.storage.models import Delivery, Event, utcnow
+from connector.storage.models import Delivery, Event, envelope, utcnow
 
 LEVELS = (1, 100, 1000, 10_000)
 RATE = 50.0
@@ -154,7 +154,7 @@ def run_latency(env: Env, databases: Databases, workers: Workers) -> Sample:
     # The body the worker will send, but for the event id (made by the ingest): the same size.
     _, data = billrun.parse_delivery(ingest.body, ingest.headers["Content-Type"])
     msg_id = ids.event_id()
-    body = envelope_body(Event(id=msg_id, type=seed.EVENT_TYPE, timestamp=utcnow(), data=data).envelope())
+    body = envelope_body(envelope(msg_id, seed.EVENT_TYPE, utcnow(), data))
     messages = [Message(s.url, msg_id, body, s.secret) for s in subscribers]
     app, children = _start(url, workers)
     try:

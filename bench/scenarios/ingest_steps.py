@@ -1,9 +1,13 @@
 """Where an ingest request's time goes: each step of the path timed alone, in the bench process,
-one thread, on the run's database and the same BillRun body. Each step is the CPU time of the
-thread per call (the median of 5 batches), which other jobs on the machine disturb less than wall
-time; the whole ``ingest_billrun()`` is also given in wall time, which adds what the thread waits
-for (the database server, on PostgreSQL). The steps follow ``connector/services/ingest.py`` and
-``connector/api/ingest.py``."""
+one thread, on the run's database and the same BillRun body.
+
+Each step is the CPU time of the thread per call (the median of 5 batches), which other jobs on
+the machine disturb less than wall time; the write and the whole ``ingest_billrun()`` are also
+given in wall time, which adds what the thread waits for (the write lock, the database server).
+The steps are the functions ``ingest_billrun()`` calls (``connector/services/ingest.py``), and the
+Flask app around it as a WSGI server calls it; an empty transaction on the driver's connection
+(pool checkout, BEGIN, COMMIT) shows the fixed share of the write.
+"""
 
 from __future__ import annotations
 
@@ -19,10 +23,9 @@ from bench.noop import NOOP_PATH, add_noop
 from bench.seed import Ingest
 from connector import billrun, ingest_urls
 from connector.app import create_app
-from connector.services.events import accept_event, assess
+from connector.services.events import accept_ingested, assess
 from connector.services.ingest import ingest_billrun
 from connector.services.runtime import Runtime
-from connector.storage import ingest_tokens
 
 BATCHES = 5
 
@@ -39,13 +42,13 @@ def _timed(step: Callable[[], Any], calls: int, clock: Callable[[], float] = tim
     return statistics.median(means)
 
 
-def _through_wsgi(app: Any, path: str, ingest: Ingest, calls: int) -> float:
-    """Seconds per request through the Flask app as a WSGI server calls it (no server, no socket)."""
-    per_batch = max(1, calls // BATCHES)
+def _wsgi_call(app: Any, path: str, ingest: Ingest, calls: int) -> Callable[[], None]:
+    """One request through the Flask app as a WSGI server makes it (no server, no socket); the
+    environments are built beforehand."""
     environs = iter(
         [
             EnvironBuilder(path=path, method="POST", data=ingest.body, headers=ingest.headers).get_environ()
-            for _ in range(per_batch * BATCHES)
+            for _ in range(calls + BATCHES)
         ]
     )
 
@@ -57,11 +60,27 @@ def _through_wsgi(app: Any, path: str, ingest: Ingest, calls: int) -> float:
         if not statuses[0].startswith("200"):
             raise RuntimeError(f"{path[:30]} answered {statuses[0]}")
 
-    return _timed(call, per_batch * BATCHES)
+    return call
 
 
-def breakdown(database_url: str, ingest: Ingest, calls: int, http_noop_p50: float) -> tuple[dict[str, float], str]:
-    """The steps in milliseconds per ingest, and a line that puts them together."""
+def _empty_transaction(runtime: Runtime) -> Callable[[], None]:
+    engine = runtime.database.engine
+    sqlite = engine.dialect.name == "sqlite"
+
+    def transaction() -> None:
+        connection = engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            cursor.execute("BEGIN IMMEDIATE" if sqlite else "SELECT 1")  # SQLite: autocommit until BEGIN
+            connection.commit()
+        finally:
+            connection.close()
+
+    return transaction
+
+
+def breakdown(database_url: str, ingest: Ingest, calls: int, http_noop_p50: float) -> str:
+    """A line that puts the steps of one ingest together, in milliseconds."""
     app = create_app(settings(database_url, in_process_worker=False))
     add_noop(app)
     runtime: Runtime = app.extensions["billrun_connector.runtime"]
@@ -71,62 +90,32 @@ def breakdown(database_url: str, ingest: Ingest, calls: int, http_noop_p50: floa
     assert token_id is not None
     event_type, data = billrun.parse_delivery(ingest.body, content_type, catalog=runtime.catalog)
     verdict = assess(runtime, event_type, data)
-    engine = runtime.database.engine
 
-    def empty_transaction() -> None:
-        with engine.begin():
-            pass
+    def write() -> None:
+        accept_ingested(runtime, token_id, event_type=event_type, data=data, verdict=verdict)
 
-    def token_row() -> None:
-        with engine.begin() as connection:
-            ingest_tokens.active_ingest_source(connection, token_id)
-
-    def write_event() -> None:  # as ingest_billrun does it, minus the steps before the transaction
-        with engine.begin() as connection:
-            found = ingest_tokens.active_ingest_source(connection, token_id)
-            assert found is not None
-            accept_event(
-                runtime,
-                connection,
-                tenant_id=found[0],
-                event_type=event_type,
-                data=data,
-                path="billrun",
-                source=found[1],
-                verdict=verdict,
-            )
+    def whole() -> None:
+        ingest_billrun(runtime, ingest.token, ingest.body, content_type)
 
     seconds = {
-        "token signature (cached)": _timed(lambda: ingest_urls.read_token(secret_key, ingest.token), calls),
-        "form decode + normalise": _timed(
-            lambda: billrun.parse_delivery(ingest.body, content_type, catalog=runtime.catalog), calls
-        ),
-        "schema verdict": _timed(lambda: assess(runtime, event_type, data), calls),
-        "BEGIN + COMMIT": _timed(empty_transaction, calls),
-        "token row": _timed(token_row, calls),
-        "transaction with token row + event INSERT": _timed(write_event, calls),
-        "ingest_billrun() whole": _timed(
-            lambda: ingest_billrun(runtime, ingest.token, ingest.body, content_type), calls
-        ),
-        "ingest_billrun() wall": _timed(
-            lambda: ingest_billrun(runtime, ingest.token, ingest.body, content_type), calls, time.perf_counter
-        ),
-        "ingest through the Flask app": _through_wsgi(app, ingest.path, ingest, calls),
-        "no-op through the Flask app": _through_wsgi(app, NOOP_PATH + ingest.token, ingest, calls),
+        "signature": _timed(lambda: ingest_urls.read_token(secret_key, ingest.token), calls),
+        "parse": _timed(lambda: billrun.parse_delivery(ingest.body, content_type, catalog=runtime.catalog), calls),
+        "verdict": _timed(lambda: assess(runtime, event_type, data), calls),
+        "empty": _timed(_empty_transaction(runtime), calls),
+        "write": _timed(write, calls),
+        "write wall": _timed(write, calls, time.perf_counter),
+        "service": _timed(whole, calls),
+        "service wall": _timed(whole, calls, time.perf_counter),
+        "flask": _timed(_wsgi_call(app, ingest.path, ingest, calls), calls),
+        "noop": _timed(_wsgi_call(app, NOOP_PATH + ingest.token, ingest, calls), calls),
     }
     runtime.database.dispose()
     ms = {name: value * 1000 for name, value in seconds.items()}
-    event_insert = ms["transaction with token row + event INSERT"] - ms["token row"]
-    token_read = ms["token row"] - ms["BEGIN + COMMIT"]
-    flask_ingest = ms["ingest through the Flask app"] - ms["ingest_billrun() whole"]
-    server = http_noop_p50 * 1000 - ms["no-op through the Flask app"]
-    line = (
-        f"ingest steps, CPU ms per request (in-process, one thread): whole view through Flask "
-        f"{ms['ingest through the Flask app']:.3f} = Flask, routing and JSON answer {flask_ingest:.3f} "
-        f"+ ingest_billrun() {ms['ingest_billrun() whole']:.3f} (wall {ms['ingest_billrun() wall']:.3f}) [token signature {ms['token signature (cached)']:.3f}, "
-        f"form decode + normalise {ms['form decode + normalise']:.3f}, schema verdict {ms['schema verdict']:.3f}, "
-        f"BEGIN + COMMIT {ms['BEGIN + COMMIT']:.3f}, token row {token_read:.3f}, event INSERT {event_insert:.3f}]; "
-        f"the no-op through Flask {ms['no-op through the Flask app']:.3f}; server, loopback and client "
-        f"(HTTP no-op p50, wall, minus its Flask CPU time) {server:.3f}"
+    return (
+        f"ingest steps, CPU ms per request (in-process, one thread): through the Flask app {ms['flask']:.3f} = "
+        f"Flask, routing and JSON answer {ms['flask'] - ms['service']:.3f} + ingest_billrun() {ms['service']:.3f} "
+        f"(wall {ms['service wall']:.3f}) [token signature {ms['signature']:.3f}, form decode + normalise "
+        f"{ms['parse']:.3f}, schema verdict {ms['verdict']:.3f}, write {ms['write']:.3f} (wall {ms['write wall']:.3f}; "
+        f"of which an empty transaction {ms['empty']:.3f})]; the no-op through the Flask app {ms['noop']:.3f}; "
+        f"server, loopback and client (HTTP no-op p50, wall, minus its Flask CPU time) {http_noop_p50 * 1000 - ms['noop']:.3f}"
     )
-    return ms, line
