@@ -9,6 +9,7 @@ from __future__ import annotations
 import atexit
 import json
 import os
+import select
 import socket
 import subprocess
 import sys
@@ -63,6 +64,11 @@ class Child:
     def first_line(self) -> str:
         """The first line the child prints (its port, or ``ready``); fails if it dies first."""
         assert self.process.stdout is not None
+        ready, _, _ = select.select([self.process.stdout], [], [], START_TIMEOUT)
+        if not ready:
+            tail = self.log_tail()
+            self.stop()
+            raise BenchError(f"{self.name} said nothing within {START_TIMEOUT:.0f} s: {tail}")
         line = self.process.stdout.readline().strip()
         if not line:
             self.process.wait(10)
@@ -165,19 +171,19 @@ def start_app(database_url: str, hosting: Hosting, in_process_worker: bool = Fal
 def _wait_healthy(app: App) -> None:
     pool = urllib3.PoolManager(retries=False, timeout=2.0)
     deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if app.child.process.poll() is not None:
-            raise BenchError(
-                f"{app.child.name} exited with status {app.child.process.returncode}: {app.child.log_tail()}"
-            )
+    while time.monotonic() < deadline and app.child.process.poll() is None:
         try:
             if pool.request("GET", app.base + "/healthz").status == 200:
                 return
         except urllib3.exceptions.HTTPError:
             pass
         time.sleep(0.1)
+    status = app.child.process.poll()
+    tail = app.child.log_tail()
     app.stop()
-    raise BenchError(f"{app.child.name} did not answer /healthz within {START_TIMEOUT:.0f} s")
+    if status is not None:
+        raise BenchError(f"{app.child.name} exited with status {status}: {tail}")
+    raise BenchError(f"{app.child.name} did not answer /healthz within {START_TIMEOUT:.0f} s: {tail}")
 
 
 def start_workers(
@@ -205,7 +211,7 @@ class Receiver:
         self.child = _role("receiver", "receiver")
         self.port = int(self.child.first_line())
         self.base = f"http://127.0.0.1:{self.port}"
-        self._pool = urllib3.HTTPConnectionPool("127.0.0.1", self.port, maxsize=1, retries=False)
+        self._pool = urllib3.HTTPConnectionPool("127.0.0.1", self.port, maxsize=1, retries=False, timeout=10.0)
 
     def url(self, path: str) -> str:
         return self.base + path

@@ -145,9 +145,13 @@ def _verdict(case: Case, metric: Metric, samples: list[Sample]) -> Verdict:
 
 
 def print_summary(verdicts: list[Verdict], repeats: int) -> None:
-    """Every target of the run, with the median it was judged on."""
+    """Every target of the run, with the median it was judged on; the set-ups of one measure side by side."""
     say(f"\n== Targets (judged on the median of {repeats} run{'s' if repeats > 1 else ''})")
-    rows = [v for v in verdicts if v.metric.target is not None]
+    measures = list(dict.fromkeys((v.case.scenario, v.metric.key) for v in verdicts))
+    rows = sorted(
+        (v for v in verdicts if v.metric.target is not None),
+        key=lambda v: measures.index((v.case.scenario, v.metric.key)),
+    )
     if not rows:
         say("   none measured")
         return
