@@ -51,7 +51,8 @@ const leftovers = async (z, bundle) => {
       url: apiUrl(bundle, '/api/v1/hooks'),
       params: { target_url: bundle.targetUrl, limit: PAGE_SIZE, ...(cursor ? { cursor } : {}) },
     });
-    found.push(...response.data.data.map((hook) => hook.id));
+    // Compared here too: a connector without the target_url filter would list every subscription.
+    found.push(...response.data.data.filter((hook) => hook.target_url === bundle.targetUrl).map((hook) => hook.id));
     cursor = response.data.next_cursor;
   } while (cursor);
   return found;

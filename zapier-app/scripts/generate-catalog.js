@@ -390,13 +390,7 @@ function buildCatalog(schemasDir = DEFAULT_SCHEMAS_DIR) {
     const { event } = entry;
     const outputFields = typeFields(entry, entries);
     assertUniqueLabels(outputFields, `catalog entry ${event.type}`);
-    return {
-      type: event.type,
-      kind: event.kind,
-      title: event.title,
-      ...(event.action_pattern ? { actionPattern: event.action_pattern } : {}),
-      outputFields: published(outputFields),
-    };
+    return { type: event.type, outputFields: published(outputFields) };
   });
   const keys = new Set();
   const everyday = (catalog.everyday || []).map((trigger) => {

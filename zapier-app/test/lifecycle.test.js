@@ -190,12 +190,17 @@ describe('REST-hook lifecycle', () => {
   test('subscribing removes what an earlier subscription of the same hook URL left behind', async () => {
     const { operation } = App.triggers.new_payment;
     const hook = await receiver();
+    const neighbour = await receiver();
+    const other = await appTester(operation.performSubscribe, bundleFor({ targetUrl: neighbour.url }));
     const first = await appTester(operation.performSubscribe, bundleFor({ targetUrl: hook.url }));
     const second = await appTester(operation.performSubscribe, bundleFor({ targetUrl: hook.url }));
     expect((await held(first.id)).status).toBe(410);
+    expect((await held(other.id)).status).toBe(200);
     const listed = await api(connector, 'GET', `/api/v1/hooks?target_url=${encodeURIComponent(hook.url)}`);
     expect(listed.body.data.map((h) => h.id)).toEqual([second.id]);
-    await appTester(operation.performUnsubscribe, bundleFor({ subscribeData: second }));
+    for (const subscription of [second, other]) {
+      await appTester(operation.performUnsubscribe, bundleFor({ subscribeData: subscription }));
+    }
   });
 
   test('a hook URL answering 410 Gone makes the connector disable the subscription', async () => {
