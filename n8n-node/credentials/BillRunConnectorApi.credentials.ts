@@ -1,5 +1,7 @@
 import type {
 	IAuthenticateGeneric,
+	IAuthenticateRuleResponseCode,
+	IAuthenticateRuleResponseSuccessBody,
 	Icon,
 	ICredentialTestRequest,
 	ICredentialType,
@@ -48,11 +50,43 @@ export class BillRunConnectorApi implements ICredentialType {
 		},
 	};
 
+	/**
+	 * "Test" asks the connector who the key belongs to. n8n applies the status rules to an error
+	 * answer and the body rules to a 2xx answer, so one list holds both kinds (n8n's type wants
+	 * one kind per list).
+	 */
 	test: ICredentialTestRequest = {
 		request: {
 			baseURL: '={{$credentials.url.replace(/\\/+$/, "")}}',
 			url: '/api/v1/me',
 			method: 'GET',
 		},
+		rules: [
+			{
+				type: 'responseCode',
+				properties: {
+					value: 401,
+					message:
+						'The connector refused the API key (HTTP 401). Check the API Key, or make a new one with "billrun-connector keys create --tenant NAME --label n8n".',
+				},
+			},
+			{
+				type: 'responseCode',
+				properties: {
+					value: 404,
+					message:
+						"Nothing answers GET /api/v1/me at this Connector URL (HTTP 404). Give the connector's base URL, without /api/v1.",
+				},
+			},
+			{
+				type: 'responseSuccessBody',
+				properties: {
+					key: 'tenant.name',
+					value: undefined,
+					message:
+						'This URL answers, but not as a billrun-connector: GET /api/v1/me named no tenant. Check the Connector URL.',
+				},
+			},
+		] as Array<IAuthenticateRuleResponseCode | IAuthenticateRuleResponseSuccessBody> as IAuthenticateRuleResponseCode[],
 	};
 }
