@@ -1,7 +1,5 @@
 import type {
 	IAuthenticateGeneric,
-	IAuthenticateRuleResponseCode,
-	IAuthenticateRuleResponseSuccessBody,
 	Icon,
 	ICredentialTestRequest,
 	ICredentialType,
@@ -51,31 +49,51 @@ export class BillRunConnectorApi implements ICredentialType {
 	};
 
 	/**
-	 * "Test" asks the connector who the key belongs to. n8n applies the status rules to an error
-	 * answer and the body rules to a 2xx answer, so one list holds both kinds (n8n's type wants
-	 * one kind per list).
+	 * "Test" asks the connector who the key belongs to. Every answer is read as a body (n8n 2.8
+	 * does not apply status rules to a failed request), and the connector says what is wrong in
+	 * `error.code`: the first rule that matches gives the message; an answer naming no tenant is not
+	 * a connector's.
 	 */
 	test: ICredentialTestRequest = {
 		request: {
 			baseURL: '={{$credentials.url.replace(/\\/+$/, "")}}',
 			url: '/api/v1/me',
 			method: 'GET',
+			ignoreHttpStatusErrors: true,
 		},
 		rules: [
 			{
-				type: 'responseCode',
+				type: 'responseSuccessBody',
 				properties: {
-					value: 401,
+					key: 'error.code',
+					value: 'unauthorized',
 					message:
 						'The connector refused the API key (HTTP 401). Check the API Key, or make a new one with "billrun-connector keys create --tenant NAME --label n8n".',
 				},
 			},
 			{
-				type: 'responseCode',
+				type: 'responseSuccessBody',
 				properties: {
-					value: 404,
+					key: 'error.code',
+					value: 'not_found',
 					message:
-						"Nothing answers GET /api/v1/me at this Connector URL (HTTP 404). Give the connector's base URL, without /api/v1.",
+						"A connector answers at this URL, but not GET /api/v1/me (HTTP 404). Give the connector's base URL, without /api/v1.",
+				},
+			},
+			{
+				type: 'responseSuccessBody',
+				properties: {
+					key: 'error.code',
+					value: 'unavailable',
+					message: 'The connector is unavailable for the moment (HTTP 503). Try again later.',
+				},
+			},
+			{
+				type: 'responseSuccessBody',
+				properties: {
+					key: 'error.code',
+					value: 'internal_error',
+					message: 'The connector failed to answer (HTTP 500); its log says why.',
 				},
 			},
 			{
@@ -87,6 +105,6 @@ export class BillRunConnectorApi implements ICredentialType {
 						'This URL answers, but not as a billrun-connector: GET /api/v1/me named no tenant. Check the Connector URL.',
 				},
 			},
-		] as Array<IAuthenticateRuleResponseCode | IAuthenticateRuleResponseSuccessBody> as IAuthenticateRuleResponseCode[],
+		],
 	};
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Everything CI checks for the n8n community node, in order; stops at the first failure.
-#   install n8n (cached outside the repository), npm ci, catalog staleness, build, lint,
+#   install n8n (cached outside the repository), npm ci, catalog staleness, build, lint and format,
 #   unit tests, end-to-end test in the real n8n.
 # Needs the connector installed in <repo>/.venv (or BILLRUN_CONNECTOR_BIN) for the last step.
 set -euo pipefail
@@ -15,8 +15,8 @@ step "install n8n (cached)"
 scripts/install-n8n.sh
 
 step "npm ci"
-# Install scripts of the node tooling's own dependencies cannot run here (see README).
-npm ci --ignore-scripts --no-audit --no-fund
+# Plain npm ci, as a contributor runs it (.npmrc skips the tooling's install scripts).
+npm ci --no-audit --no-fund
 
 step "catalog copy is current"
 npm run --silent catalog:check
@@ -26,6 +26,7 @@ npm run build
 
 step "lint"
 npm run lint
+npm run --silent format:check
 
 step "unit tests"
 npm test

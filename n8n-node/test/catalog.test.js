@@ -33,7 +33,10 @@ describe('generated catalog copy', () => {
 			optionName({ kind: 'event', title: 'Payment Denied' }, 'Bill'),
 			'Bill: Payment Denied',
 		);
-		assert.equal(optionName({ kind: 'module', title: 'Any Plan Event' }, 'Plan'), 'All Plan Changes');
+		assert.equal(
+			optionName({ kind: 'module', title: 'Any Plan Event' }, 'Plan'),
+			'All Plan Changes',
+		);
 		assert.equal(optionName({ kind: 'all', title: 'Any BillRun Event' }, 'Event'), 'All Events');
 	});
 
@@ -63,7 +66,10 @@ describe('event options', () => {
 		assert.equal(byValue.get('subscribers.trackchanges'), 'Subscriber: Any Tracked Change');
 		assert.equal(byValue.get('subscribers.update'), 'Subscriber: Updated');
 		assert.equal(byValue.get('bills.afterChargeSuccess'), 'Bill: Charge Succeeded');
-		assert.equal(byValue.get('collection.in_collection'), 'Collection: Customer Entered Collection');
+		assert.equal(
+			byValue.get('collection.in_collection'),
+			'Collection: Customer Entered Collection',
+		);
 		assert.equal(new Set(byValue.values()).size, options.length);
 	});
 
@@ -107,7 +113,7 @@ describe('subtitle', () => {
 	const { BillRunTrigger } = require('../dist/nodes/BillRunTrigger/BillRunTrigger.node.js');
 	const expression = subtitleExpression();
 
-	it('is the node\'s subtitle', () => {
+	it("is the node's subtitle", () => {
 		assert.equal(new BillRunTrigger().description.subtitle, expression);
 	});
 

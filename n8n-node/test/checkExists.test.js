@@ -28,7 +28,7 @@ function run(options) {
 }
 
 describe('checkExists', () => {
-	it("lists the subscriptions of its webhook URL and keeps its own when it holds the secret", async () => {
+	it('lists the subscriptions of its webhook URL and keeps its own when it holds the secret', async () => {
 		const { exists, context } = await run({
 			staticData: { ...HELD },
 			replies: [listReply([connectorHook()])],
@@ -89,7 +89,11 @@ describe('checkExists', () => {
 		});
 		assert.equal(exists, false);
 		assert.deepEqual(requestLines(context), ['GET /api/v1/hooks']);
-		assert.equal(context.staticData.subscriptionId, 'hk_1', 'create() rotates its own subscription');
+		assert.equal(
+			context.staticData.subscriptionId,
+			'hk_1',
+			'create() rotates its own subscription',
+		);
 	});
 
 	it('is true after its own rotation: it holds the secret that rotation returned', async () => {
@@ -147,7 +151,9 @@ describe('checkExists', () => {
 			mode: 'manual',
 			webhookUrl: testUrl,
 			replies: [
-				listReply([connectorHook({ target_url: testUrl, expires_at: '2026-11-29T10:04:00+00:00' })]),
+				listReply([
+					connectorHook({ target_url: testUrl, expires_at: '2026-11-29T10:04:00+00:00' }),
+				]),
 				{ statusCode: 204, body: '' },
 			],
 		});
@@ -175,7 +181,7 @@ describe('checkExists', () => {
 		assert.deepEqual(context.staticData, {});
 	});
 
-	it("leaves a subscription on another URL alone when another instance made it (an imported copy)", async () => {
+	it('leaves a subscription on another URL alone when another instance made it (an imported copy)', async () => {
 		const { context } = await run({
 			staticData: { ...HELD },
 			replies: [
@@ -196,7 +202,11 @@ describe('checkExists', () => {
 	it('reads every page of the list', async () => {
 		const { exists, context } = await run({
 			staticData: { ...HELD },
-			replies: [listReply([connectorHook({ id: 'hk_0' })], 'page-2'), listReply([connectorHook()]), { statusCode: 204, body: '' }],
+			replies: [
+				listReply([connectorHook({ id: 'hk_0' })], 'page-2'),
+				listReply([connectorHook()]),
+				{ statusCode: 204, body: '' },
+			],
 		});
 		assert.equal(exists, true);
 		assert.equal(context.calls[1].qs.cursor, 'page-2');
@@ -207,7 +217,10 @@ describe('checkExists', () => {
 		const { exists, context } = await run({
 			staticData: { ...HELD },
 			replies: [
-				listReply([connectorHook(), connectorHook({ id: 'hk_other', target_url: 'http://elsewhere/hook' })]),
+				listReply([
+					connectorHook(),
+					connectorHook({ id: 'hk_other', target_url: 'http://elsewhere/hook' }),
+				]),
 			],
 		});
 		assert.equal(exists, true);
@@ -232,7 +245,9 @@ describe('checkExists', () => {
 		const failing = hookContext({
 			parameters: PARAMETERS,
 			staticData: { ...HELD },
-			replies: [{ statusCode: 401, body: { error: { code: 'unauthorized', message: 'unknown API key' } } }],
+			replies: [
+				{ statusCode: 401, body: { error: { code: 'unauthorized', message: 'unknown API key' } } },
+			],
 		});
 		await assert.rejects(checkExists.call(failing), (error) => {
 			assert.ok(error instanceof NodeApiError);

@@ -20,7 +20,10 @@ const { create } = new BillRunTrigger().webhookMethods.default;
 const PARAMETERS = { events: ['bills.afterChargeSuccess', 'subscribers.update'] };
 
 function created(overrides = {}) {
-	return { statusCode: 201, body: { ...connectorHook({ id: 'hk_new', ...overrides }), secret: 'whsec_new' } };
+	return {
+		statusCode: 201,
+		body: { ...connectorHook({ id: 'hk_new', ...overrides }), secret: 'whsec_new' },
+	};
 }
 
 describe('create', () => {
@@ -90,7 +93,9 @@ describe('create', () => {
 			secret: 'whsec_fresh',
 			secretIssuedAt: '2026-11-30T09:00:00.250000+00:00',
 		});
-		assert.ok(context.logs.some(([level, text]) => level === 'info' && /took subscription/.test(text)));
+		assert.ok(
+			context.logs.some(([level, text]) => level === 'info' && /took subscription/.test(text)),
+		);
 	});
 
 	it('after a rotation on the connector takes a fresh secret for its own subscription', async () => {
@@ -128,7 +133,9 @@ describe('create', () => {
 			mode: 'manual',
 			webhookUrl: testUrl,
 			replies: [
-				listReply([connectorHook({ target_url: testUrl, expires_at: '2026-11-29T10:04:00+00:00' })]),
+				listReply([
+					connectorHook({ target_url: testUrl, expires_at: '2026-11-29T10:04:00+00:00' }),
+				]),
 				{ statusCode: 204, body: '' },
 				created({ target_url: testUrl }),
 			],

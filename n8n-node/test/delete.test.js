@@ -39,7 +39,10 @@ describe('delete', () => {
 			replies: [listReply([connectorHook({ id: 'hk_old_name' })]), { statusCode: 204, body: '' }],
 		});
 		assert.equal(await remove.call(context), true);
-		assert.deepEqual(requestLines(context), ['GET /api/v1/hooks', 'DELETE /api/v1/hooks/hk_old_name']);
+		assert.deepEqual(requestLines(context), [
+			'GET /api/v1/hooks',
+			'DELETE /api/v1/hooks/hk_old_name',
+		]);
 	});
 
 	it('takes 410 (already removed, e.g. expired) and 404 as done, without noise', async () => {
@@ -61,7 +64,10 @@ describe('delete', () => {
 			staticData: { ...HELD },
 			replies: [
 				listReply([]),
-				{ statusCode: 200, body: connectorHook({ target_url: 'http://old-host/webhook/6f1c/webhook' }) },
+				{
+					statusCode: 200,
+					body: connectorHook({ target_url: 'http://old-host/webhook/6f1c/webhook' }),
+				},
 				{ statusCode: 204, body: '' },
 			],
 		});

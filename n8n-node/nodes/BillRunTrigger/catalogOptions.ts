@@ -54,7 +54,9 @@ export function subtitleExpression(source: Catalog = generatedCatalog): string {
 
 /** The module wildcards whose actions are free-text names (`collection.*`): they take step names. */
 export function stepModuleTypes(source: Catalog = generatedCatalog): string[] {
-	return source.events.filter((event) => event.actionPattern !== undefined).map((event) => event.type);
+	return source.events
+		.filter((event) => event.actionPattern !== undefined)
+		.map((event) => event.type);
 }
 
 export interface Subscription {
@@ -82,7 +84,9 @@ export function resolveSubscription(
 	source: Catalog = generatedCatalog,
 ): Subscription {
 	const families = new Map(
-		source.events.filter((event) => event.actionPattern !== undefined).map((event) => [event.type, event]),
+		source.events
+			.filter((event) => event.actionPattern !== undefined)
+			.map((event) => [event.type, event]),
 	);
 	const events = new Set<string>();
 	const invalidSteps = new Set<string>();

@@ -22,7 +22,10 @@ function refuse(
 		`BillRun Trigger: refused delivery ${deliveryId ?? '(no webhook-id)'} with 401: ${reason}${detail}`,
 		{ workflowId: context.getWorkflow().id, node: context.getNode().name },
 	);
-	context.getResponseObject().status(401).json({ message: `Unauthorized: ${reason}` });
+	context
+		.getResponseObject()
+		.status(401)
+		.json({ message: `Unauthorized: ${reason}` });
 	return { noWebhookResponse: true };
 }
 

@@ -13,13 +13,14 @@ export const WEBHOOK_NAME = 'default';
  * Lifetime of a test listener's subscription. n8n listens for a test event for two minutes and
  * then deletes it; this bounds how long it outlives an n8n that stopped while listening.
  */
-export const TEST_SUBSCRIPTION_SECONDS = 240;
+export const TEST_SUBSCRIPTION_SECONDS = 180;
 
 const LOG_PREFIX = 'BillRun Trigger:';
 
 function webhookUrl(context: IHookFunctions): string {
 	const url = context.getNodeWebhookUrl(WEBHOOK_NAME);
-	if (!url) throw new NodeOperationError(context.getNode(), 'n8n gave no webhook URL for the trigger');
+	if (!url)
+		throw new NodeOperationError(context.getNode(), 'n8n gave no webhook URL for the trigger');
 	return url;
 }
 
@@ -75,7 +76,11 @@ async function removeLeftovers(context: IHookFunctions, hooks: Hook[], url: stri
  * changed): deleted when this n8n instance and workflow made it, never when a copy of the
  * workflow's data elsewhere points at another instance's subscription. The state forgets it.
  */
-async function removeMoved(context: IHookFunctions, stored: HookState, onUrl: Hook[]): Promise<void> {
+async function removeMoved(
+	context: IHookFunctions,
+	stored: HookState,
+	onUrl: Hook[],
+): Promise<void> {
 	const id = stored.subscriptionId;
 	if (!id || onUrl.some((hook) => hook.id === id)) return;
 	try {

@@ -12,9 +12,7 @@ export interface SignedRequest {
 }
 
 /** `mismatch`: the delivery is well-formed and fresh, but no signature matches the secret. */
-export type Verification =
-	| { valid: true }
-	| { valid: false; reason: string; mismatch?: true };
+export type Verification = { valid: true } | { valid: false; reason: string; mismatch?: true };
 
 const SECRET_PREFIX = 'whsec_';
 
@@ -60,5 +58,9 @@ export function verify(
 	});
 	return matches
 		? { valid: true }
-		: { valid: false, reason: 'no signature matches the secret this trigger holds', mismatch: true };
+		: {
+				valid: false,
+				reason: 'no signature matches the secret this trigger holds',
+				mismatch: true,
+			};
 }
