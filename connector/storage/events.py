@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, func, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -19,7 +19,8 @@ from connector import ids
 from connector.storage.deliveries import PENDING
 from connector.storage.engine import Executor
 from connector.storage.models import Delivery, Event, Subscription, SubscriptionEvent, utcnow
-from connector.storage.subscriptions import ACTIVE
+from connector.storage.subscriptions import ACTIVE, Cursor
+from connector.storage.tenants import get_in_scope
 
 
 @dataclass(frozen=True)
@@ -169,3 +170,34 @@ def recent_events(
     query = select(Event).where(Event.tenant_id == tenant_id, or_(*conditions))
     query = query.order_by(Event.created_at.desc(), Event.id.desc()).limit(limit)
     return session.scalars(query).all()
+
+
+def list_events(
+    session: Session,
+    tenant_id: int | None,
+    *,
+    event_type: str | None = None,
+    schema_valid: bool | None = None,
+    limit: int = 50,
+    before: Cursor | None = None,
+) -> Sequence[Event]:
+    """Events newest first, starting after the *before* cursor; filtered by tenant, type and verdict."""
+    query = select(Event).order_by(Event.created_at.desc(), Event.id.desc()).limit(limit)
+    if tenant_id is not None:
+        query = query.where(Event.tenant_id == tenant_id)
+    if event_type is not None:
+        query = query.where(Event.type == event_type)
+    if schema_valid is not None:
+        query = query.where(Event.schema_valid.is_(schema_valid))
+    if before is not None:
+        query = query.where(
+            or_(
+                Event.created_at < before.created_at,
+                and_(Event.created_at == before.created_at, Event.id < before.id),
+            )
+        )
+    return session.scalars(query).all()
+
+
+def get_event(session: Session, event_id: str, tenant_id: int | None) -> Event | None:
+    return get_in_scope(session, Event, event_id, tenant_id)

@@ -110,8 +110,11 @@ def list_subscriptions(
     limit: int,
     after: Cursor | None = None,
     event_type: str | None = None,
+    status: str | None = None,
+    target_contains: str | None = None,
 ) -> list[Subscription]:
-    """Up to *limit* subscriptions in creation order, starting after *after*."""
+    """Up to *limit* subscriptions in creation order, starting after *after*; each filter given
+    narrows the list (subscribed to exactly *event_type*, in *status*, target URL containing a text)."""
     query = select(Subscription).order_by(Subscription.created_at, Subscription.id).limit(limit)
     if tenant_id is not None:
         query = query.where(Subscription.tenant_id == tenant_id)
@@ -128,6 +131,23 @@ def list_subscriptions(
                 select(SubscriptionEvent.subscription_id).where(SubscriptionEvent.event_type == event_type)
             )
         )
+    if status is not None:
+        query = query.where(Subscription.status == status)
+    if target_contains:
+        query = query.where(Subscription.target_url.contains(target_contains, autoescape=True))
+    return list(session.scalars(query).all())
+
+
+def troubled_subscriptions(session: Session, tenant_id: int | None, limit: int = 50) -> list[Subscription]:
+    """Subscriptions that are disabled or failing right now, the most recently changed first."""
+    query = (
+        select(Subscription)
+        .where(or_(Subscription.status == DISABLED, Subscription.failing_since.is_not(None)))
+        .order_by(Subscription.updated_at.desc(), Subscription.id)
+        .limit(limit)
+    )
+    if tenant_id is not None:
+        query = query.where(Subscription.tenant_id == tenant_id)
     return list(session.scalars(query).all())
 
 
