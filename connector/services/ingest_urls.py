@@ -16,11 +16,12 @@ from connector.ingest_urls import INGEST_PATH, ingest_url, read_token
 from connector.services.errors import Invalid, NotFound
 from connector.services.principal import Principal
 from connector.services.tenants import tenant_for
+from connector.services.text import plain
 from connector.storage import billrun_links, ingest_tokens
 from connector.storage.models import IngestToken
 
 MAX_SOURCE = 200
-BILLRUN_URL_PLACEHOLDER = "https://billrun.example.org"
+BILLRUN_URL_EXAMPLE = "https://billrun.example.org"
 
 
 @dataclass(frozen=True)
@@ -42,9 +43,7 @@ def create(
 ) -> NewIngestUrl:
     """A new ingest URL under *base_url* (the connector as BillRun reaches it) for the tenant."""
     base = check_base_url(base_url)
-    source = source.strip()
-    if len(source) > MAX_SOURCE:
-        raise Invalid(f"a source label must be at most {MAX_SOURCE} characters", {"source": ["too long"]})
+    source = plain(source, "source", MAX_SOURCE)
     owner = tenant_for(session, principal, tenant, create=True)
     token = ingest_tokens.create_ingest_token(session, owner, source)
     return NewIngestUrl(token, ingest_url(base, secret_key, token.id))
@@ -72,22 +71,27 @@ def revoke(session: Session, principal: Principal, secret_key: str, id_or_url: s
 def registration_commands(url: str, pairs: Iterable[tuple[str, str]], billrun_url: str | None = None) -> str:
     """A shell script that registers *url* in BillRun's webhooks plugin once per ``(module, action)``.
 
-    BillRun's plugin API takes one module and action per webhook; ``$BILLRUN_TOKEN`` is a BillRun
-    OAuth2 access token.
+    BillRun's plugin API takes one module and action per webhook. The script stops at once, saying
+    what to set, while ``BILLRUN_TOKEN`` (a BillRun OAuth2 access token) or, for a tenant not
+    connected to its BillRun, ``BILLRUN_URL`` is unset.
     """
-    lines = [
-        f"BILLRUN_URL={shlex.quote((billrun_url or BILLRUN_URL_PLACEHOLDER).rstrip('/'))}",
-        "BILLRUN_TOKEN=...   # a BillRun OAuth2 access token",
-        f"INGEST_URL={shlex.quote(url)}",
-    ]
-    for module, action in sorted(set(pairs)):
-        lines.append(
-            'curl -s -X POST "$BILLRUN_URL/plugins/webhooks/create" -H "Authorization: Bearer $BILLRUN_TOKEN" '
-            f"--data-urlencode {shlex.quote('webhook_module=' + module)} "
-            f"--data-urlencode {shlex.quote('webhook_action=' + action)} "
-            '--data-urlencode "webhook_url=$INGEST_URL"'
+    if billrun_url:
+        where = f"BILLRUN_URL={shlex.quote(billrun_url.rstrip('/'))}"
+    else:
+        where = ': "${BILLRUN_URL:?set BILLRUN_URL to your BillRun, e.g. ' + BILLRUN_URL_EXAMPLE + '}"'
+    listed = " ".join(shlex.quote(f"{module}/{action}") for module, action in sorted(set(pairs)))
+    return "\n".join(
+        (
+            where,
+            ': "${BILLRUN_TOKEN:?set BILLRUN_TOKEN to a BillRun OAuth2 access token}"',
+            f"INGEST_URL={shlex.quote(url)}",
+            f"for pair in {listed}; do",
+            '  curl -s -X POST "$BILLRUN_URL/plugins/webhooks/create" -H "Authorization: Bearer $BILLRUN_TOKEN" \\',
+            '    --data-urlencode "webhook_module=${pair%%/*}" --data-urlencode "webhook_action=${pair#*/}" \\',
+            '    --data-urlencode "webhook_url=$INGEST_URL"',
+            "done",
         )
-    return "\n".join(lines)
+    )
 
 
 @dataclass(frozen=True)

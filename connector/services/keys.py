@@ -10,9 +10,10 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
-from connector.services.errors import Forbidden, Invalid, NotFound
+from connector.services.errors import Forbidden, NotFound
 from connector.services.principal import Principal
 from connector.services.tenants import clean_name, tenant_for
+from connector.services.text import plain
 from connector.storage import tenants
 from connector.storage.models import ApiKey
 
@@ -25,9 +26,7 @@ def create(
     """A new key and its plaintext (never stored: show it now or never)."""
     if admin and not principal.admin:
         raise Forbidden("only an admin key may create admin keys")
-    label = label.strip()
-    if len(label) > MAX_LABEL:
-        raise Invalid(f"a label must be at most {MAX_LABEL} characters", {"label": ["too long"]})
+    label = plain(label, "label", MAX_LABEL)
     owner = tenant_for(session, principal, tenant, create=True)
     return tenants.create_api_key(session, owner, label=label, admin=admin)
 

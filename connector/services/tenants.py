@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from connector.services.errors import Forbidden, Invalid, NotFound
 from connector.services.principal import Principal
+from connector.services.text import plain
 from connector.storage import tenants
 from connector.storage.models import Tenant
 
@@ -15,11 +16,8 @@ MAX_TENANT_NAME = 200
 
 
 def clean_name(name: str) -> str:
-    """A tenant name as stored: stripped, 1 to 200 characters."""
-    cleaned = name.strip()
-    if not 1 <= len(cleaned) <= MAX_TENANT_NAME:
-        raise Invalid(f"a tenant name must be 1 to {MAX_TENANT_NAME} characters", {"tenant": ["1 to 200 characters"]})
-    return cleaned
+    """A tenant name as stored: stripped, 1 to 200 characters of one line."""
+    return plain(name, "tenant", MAX_TENANT_NAME, required=True)
 
 
 def tenant_for(session: Session, principal: Principal, name: str | None, *, create: bool = False) -> Tenant:
