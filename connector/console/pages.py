@@ -12,7 +12,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from flask import Response, flash, g, redirect, render_template, request, url_for
+from flask import Response, flash, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -50,7 +50,7 @@ DISABLED_REASONS = {
 
 @bp.context_processor
 def _globals() -> dict[str, Any]:
-    return {"principal": g.get("console_principal"), "version": __version__, "reasons": DISABLED_REASONS}
+    return {"principal": signin.signed_in(), "version": __version__, "reasons": DISABLED_REASONS}
 
 
 @bp.app_template_filter("without_cursor")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 
-from flask import g, session
+from flask import request, session
 
 from connector.api import context
 from connector.api.auth import principal_of
@@ -22,6 +22,7 @@ from connector.storage.models import ApiKey
 KEY_ID = "key_id"
 SIGNED_IN_AT = "signed_in_at"
 TENANT_ID = "tenant_id"
+_PRINCIPAL = "billrun_connector.console_principal"  # per-request cache, in the WSGI environ
 
 
 class SignInRequired(Exception):
@@ -46,7 +47,7 @@ def sign_out() -> None:
 
 def current() -> Principal:
     """The signed-in caller (for an admin key, working in the tenant it switched to)."""
-    cached: Principal | None = g.get("console_principal")
+    cached: Principal | None = request.environ.get(_PRINCIPAL)
     if cached is not None:
         return cached
     key_id = session.get(KEY_ID)
@@ -68,11 +69,16 @@ def current() -> Principal:
             principal = tenant_service.switch(db_session, principal, tenant_id)
         except NotFound:  # the tenant was deleted since: back to the key's own
             session.pop(TENANT_ID, None)
-    g.console_principal = principal
+    request.environ[_PRINCIPAL] = principal
     return principal
 
 
 def work_in(tenant_id: int) -> None:
     """Remember the tenant an admin key works in (checked by :func:`current` on every request)."""
     session[TENANT_ID] = tenant_id
-    g.pop("console_principal", None)
+    request.environ.pop(_PRINCIPAL, None)
+
+
+def signed_in() -> Principal | None:
+    """The caller if :func:`current` found one in this request (for templates, which never query)."""
+    return request.environ.get(_PRINCIPAL)
