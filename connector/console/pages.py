@@ -24,7 +24,7 @@ from connector.console.blueprint import bp
 from connector.console.forms import FormInvalid
 from connector.console.security import add_page_headers, check_csrf
 from connector.services import tenants as tenant_service
-from connector.services.errors import ServiceError
+from connector.services.errors import Invalid, ServiceError
 
 log = logging.getLogger(__name__)
 
@@ -98,8 +98,9 @@ def _form_invalid(exc: FormInvalid) -> tuple[str, int]:
 
 @bp.errorhandler(ServiceError)
 def _refused(exc: ServiceError) -> tuple[str, int]:
-    status = service_status(exc)
-    titles = {403: "Not allowed", 404: "Not found", 409: "Not now", 422: "That cannot be done"}
+    # A value the use case cannot take came from a form field: a 400 page, as for any bad field.
+    status = 400 if isinstance(exc, Invalid) else service_status(exc)
+    titles = {400: "That cannot be used", 403: "Not allowed", 404: "Not found", 409: "Not now"}
     return error_page(status, titles.get(status, "Refused"), exc.message, exc.fields)
 
 

@@ -91,7 +91,9 @@ def subscription_create() -> tuple[str, int]:
     events = sent.get("events", [])
     events = [events] if isinstance(events, str) else list(events)
     events += [name.strip() for name in str(sent.get("other_events", "")).split(",") if name.strip()]
-    body = {"target_url": sent.get("target_url", ""), "events": events}
+    body: dict[str, Any] = {"target_url": sent.get("target_url", "")}
+    if events:
+        body["events"] = events
     if sent.get("description"):
         body["description"] = sent["description"]
     try:
