@@ -24,6 +24,7 @@ _CODES = {
     404: "not_found",
     405: "method_not_allowed",
     409: "conflict",
+    410: "gone",
     413: "payload_too_large",
     415: "unsupported_media_type",
     422: "validation_error",
@@ -127,6 +128,7 @@ SERVICE_STATUS: dict[type[service_errors.ServiceError], int] = {
     service_errors.Forbidden: 403,
     service_errors.NotFound: 404,
     service_errors.Conflict: 409,
+    service_errors.Gone: 410,
     service_errors.Invalid: 422,
 }
 

@@ -47,6 +47,7 @@ class Hooks(MethodView):
                 limit=query["limit"],
                 after=query.get("cursor"),
                 event_type=query.get("event"),
+                target_url=query["target_url"].strip() if "target_url" in query else None,
             )
             return {"data": page, "next_cursor": encode_cursor(page[-1].created_at, page[-1].id) if more else None}
 
@@ -66,6 +67,7 @@ class Hooks(MethodView):
                 tenant=body.get("tenant"),
                 description=body.get("description"),
                 metadata=body.get("metadata"),
+                expires_in=body.get("expires_in"),
             )
 
 
@@ -73,7 +75,7 @@ class Hooks(MethodView):
 class Hook(MethodView):
     @blp.response(200, HookSchema)
     def get(self, subscription_id: str) -> Subscription:
-        """Read one subscription (without its secret)."""
+        """Read one subscription (without its secret); 410 when it was removed."""
         with context.session() as session:
             return services.owned(session, current_principal(), subscription_id)
 
@@ -93,7 +95,11 @@ class Hook(MethodView):
 
     @blp.response(204)
     def delete(self, subscription_id: str) -> None:
-        """Delete exactly this subscription (404 if it is unknown or another tenant's)."""
+        """Delete exactly this subscription.
+
+        410 when it was this tenant's and is already gone (unsubscribed, expired); 404 when this key
+        cannot see it (another tenant's, or never made).
+        """
         with context.session() as session:
             services.unsubscribe(session, services.owned(session, current_principal(), subscription_id))
 

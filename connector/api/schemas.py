@@ -12,6 +12,8 @@ from marshmallow import INCLUDE, Schema, ValidationError, fields, pre_load, vali
 
 from connector.api import context
 from connector.api.validation import InvalidTargetUrl, UnknownEventType, validate_event_type, validate_target_url
+from connector.delivery.targets import MAX_URL_LENGTH
+from connector.services.subscriptions import MAX_EXPIRES_IN, MIN_EXPIRES_IN
 from connector.storage.subscriptions import STATUSES, Cursor
 
 MAX_EVENTS = 50
@@ -94,6 +96,18 @@ class HookCreateSchema(_HookInput):
         validate=validate.Length(min=1, max=200),
         metadata={"description": "Admin keys only: the tenant to subscribe for (default: the key's own)."},
     )
+    expires_in = fields.Integer(
+        strict=True,
+        validate=validate.Range(
+            min=MIN_EXPIRES_IN,
+            max=MAX_EXPIRES_IN,
+            error=f"seconds between {MIN_EXPIRES_IN} and {MAX_EXPIRES_IN} (one day)",
+        ),
+        metadata={
+            "description": f"A short-lived subscription (e.g. a test listener): removed by the connector "
+            f"this many seconds after it was made ({MIN_EXPIRES_IN} to {MAX_EXPIRES_IN})."
+        },
+    )
 
     @pre_load
     def _aliases(self, data: Any, **_: Any) -> Any:
@@ -127,6 +141,16 @@ class HookSchema(Schema):
     updated_at = fields.DateTime(required=True)
     previous_secret_expires_at = fields.DateTime(
         allow_none=True, metadata={"description": "Until when the previous secret still signs deliveries."}
+    )
+    secret_rotated_at = fields.DateTime(
+        allow_none=True,
+        metadata={
+            "description": "When the secret was last rotated (null: never). A client holding a secret "
+            "it got before this time holds the previous one."
+        },
+    )
+    expires_at = fields.DateTime(
+        allow_none=True, metadata={"description": "When a short-lived subscription is removed (null: never)."}
     )
 
 
@@ -167,6 +191,10 @@ class HookListQuerySchema(Schema):
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PAGE))
     cursor = PageCursor(metadata={"description": "`next_cursor` of the previous page."})
     event = fields.String(metadata={"description": "Only subscriptions to exactly this event type."})
+    target_url = fields.String(
+        validate=validate.Length(min=1, max=MAX_URL_LENGTH),
+        metadata={"description": "Only subscriptions posting to exactly this URL."},
+    )
 
 
 class HookListSchema(Schema):

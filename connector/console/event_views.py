@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from flask import Response, flash, redirect, url_for
+
 from connector.api import context
 from connector.api.schemas import encode_cursor
 from connector.console import forms, signin
 from connector.console.blueprint import bp
 from connector.console.forms import PAGE_SIZE
 from connector.console.pages import page
-from connector.services import event_log
+from connector.services import event_log, quarantine
 from connector.storage.models import Subscription
 
 SAMPLES = 5
@@ -27,6 +29,7 @@ def events() -> tuple[str, int]:
             before=query.get("cursor"),
             event_type=query.get("type"),
             schema_valid=None if verdict is None else verdict == "valid",
+            waiting=query.get("state"),
             tenant_id=principal.tenant_id,
         )
         next_cursor = encode_cursor(rows[-1].created_at, rows[-1].id) if more else None
@@ -48,6 +51,15 @@ def event(event_id: str) -> tuple[str, int]:
             targets=targets,
             entry=entry,
         )
+
+
+@bp.post("/events/<event_id>/release")
+def event_release(event_id: str) -> Response:
+    """Hand a quarantined event to the fan-out: the operator's decision, whatever its verdict."""
+    with context.session() as session:
+        quarantine.release_one(context.runtime(), session, signin.current().scope, event_id)
+    flash("Released from quarantine: it goes to its subscriptions now.", "info")
+    return redirect(url_for("console.event", event_id=event_id), 303)  # type: ignore[return-value]
 
 
 @bp.get("/samples")

@@ -19,6 +19,7 @@ from connector.api.schemas import PageCursor
 from connector.ids import ID_PATTERN
 from connector.services.text import CONTROL
 from connector.storage.deliveries import DELIVERY_STATUSES
+from connector.storage.events import FANOUT_PENDING, QUARANTINED
 from connector.storage.subscriptions import STATUSES
 
 MAX_FIELD = 2000
@@ -108,6 +109,7 @@ class DeliveryFilter(Schema):
 class EventFilter(Schema):
     type = fields.String(validate=validate.Length(max=300))
     verdict = fields.String(validate=validate.OneOf(("valid", "invalid")))
+    state = fields.String(validate=validate.OneOf((FANOUT_PENDING, QUARANTINED)))
     cursor = PageCursor()
 
 

@@ -100,7 +100,7 @@ def _form_invalid(exc: FormInvalid) -> tuple[str, int]:
 def _refused(exc: ServiceError) -> tuple[str, int]:
     # A value the use case cannot take came from a form field: a 400 page, as for any bad field.
     status = 400 if isinstance(exc, Invalid) else service_status(exc)
-    titles = {400: "That cannot be used", 403: "Not allowed", 404: "Not found", 409: "Not now"}
+    titles = {400: "That cannot be used", 403: "Not allowed", 404: "Not found", 409: "Not now", 410: "Removed"}
     return error_page(status, titles.get(status, "Refused"), exc.message, exc.fields)
 
 

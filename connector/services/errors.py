@@ -20,6 +20,10 @@ class NotFound(ServiceError):
     """The thing does not exist for this caller (another tenant's looks the same as none)."""
 
 
+class Gone(ServiceError):
+    """The thing was the caller's and has been removed (told apart from one it never had)."""
+
+
 class Conflict(ServiceError):
     """The thing exists but its state forbids the change (disabled, in flight, taken)."""
 

@@ -23,15 +23,18 @@ def page(
     before: Cursor | None = None,
     event_type: str | None = None,
     schema_valid: bool | None = None,
+    waiting: str | None = None,
     tenant_id: int | None = None,
 ) -> tuple[list[Event], bool]:
     """Up to *limit* events, newest first, and whether more follow; a tenant key sees its own tenant's,
-    an admin key every tenant's or only *tenant_id*'s."""
+    an admin key every tenant's or only *tenant_id*'s. *waiting* (``pending``, ``quarantined``) keeps
+    those not yet fanned out to subscriptions."""
     rows = events.list_events(
         session,
         principal.within(tenant_id),
         event_type=event_type,
         schema_valid=schema_valid,
+        waiting=waiting,
         limit=limit + 1,
         before=before,
     )

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from connector import billrun, ingest_urls
 from connector.metrics import UNCATALOGUED
 from connector.services.errors import Unauthorized
-from connector.services.events import accept_event, accepted, schema_issues
+from connector.services.events import Verdict, accept_event, accepted, assess
 from connector.services.runtime import Runtime
 from connector.storage import ingest_tokens
 from connector.storage.events import StoredEvent
@@ -21,7 +21,7 @@ from connector.storage.events import StoredEvent
 @dataclass(frozen=True)
 class Ingested:
     stored: StoredEvent
-    issues: list[str]
+    verdict: Verdict
 
 
 def ingest_billrun(runtime: Runtime, token: str, body: bytes, content_type: str) -> Ingested:
@@ -37,9 +37,8 @@ def ingest_billrun(runtime: Runtime, token: str, body: bytes, content_type: str)
     event_type, data = billrun.parse_delivery(
         body, content_type, catalog=runtime.catalog, max_bytes=settings.max_body_bytes
     )
-    issues = schema_issues(runtime, event_type, data)
-    if not runtime.catalog.knows(event_type):  # kept and delivered to * and <module>.*, and marked
-        issues.insert(0, f"$.type: {event_type} is not in the catalog; typed by the schema of its module")
+    verdict = assess(runtime, event_type, data)
+    if verdict.notes:
         UNCATALOGUED.labels(event_type).inc()
     # A plain connection, not an ORM session: the ingest writes with Core statements only.
     with runtime.database.engine.begin() as connection:
@@ -55,7 +54,7 @@ def ingest_billrun(runtime: Runtime, token: str, body: bytes, content_type: str)
             data=data,
             path="billrun",
             source=source or "billrun",
-            issues=issues,
+            verdict=verdict,
         )
     accepted(runtime, stored, "billrun")
-    return Ingested(stored, issues)
+    return Ingested(stored, verdict)

@@ -23,7 +23,8 @@ class Runtime:
     catalog: Catalog
     worker: Wakeable | None = None
 
-    def deliveries_due(self) -> None:
-        """New deliveries are due now: wake the in-process worker instead of waiting for its poll."""
+    def work_due(self) -> None:
+        """An event to fan out or a delivery is due now: wake the in-process worker instead of
+        waiting for its poll."""
         if self.worker is not None:
             self.worker.wake()

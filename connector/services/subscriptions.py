@@ -6,25 +6,39 @@ The REST hooks API, BillRun's plugin API, the command line and the console all c
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from connector.services.errors import Conflict, NotFound
+from connector.services.errors import Conflict, Gone, Invalid, NotFound
 from connector.services.principal import Principal
 from connector.services.runtime import Runtime
 from connector.services.tenants import tenant_for
 from connector.storage import subscriptions
-from connector.storage.models import Subscription
+from connector.storage.models import Subscription, utcnow
 from connector.storage.subscriptions import ACTIVE
+
+MAX_EXPIRES_IN = 86_400
+MIN_EXPIRES_IN = 60
 
 
 def owned(session: Session, principal: Principal, subscription_id: str) -> Subscription:
-    """The subscription if the caller may see it; NotFound otherwise, so existence does not leak."""
+    """The subscription if the caller may see it.
+
+    Gone when it was the caller's tenant's and has been removed; NotFound otherwise, so another
+    tenant's existence does not leak.
+    """
     subscription = subscriptions.get_subscription(session, subscription_id, principal.scope)
-    if subscription is None:
-        raise NotFound(f"no subscription {subscription_id!r}")
-    return subscription
+    if subscription is not None:
+        return subscription
+    removed = subscriptions.find_removed(session, subscription_id, principal.scope)
+    if removed is not None:
+        raise Gone(
+            f"subscription {subscription_id!r} was already removed ({removed.reason}) "
+            f"at {removed.removed_at:%Y-%m-%dT%H:%M:%SZ}"
+        )
+    raise NotFound(f"no subscription {subscription_id!r} for this API key's tenant")
 
 
 def owned_webhook(session: Session, principal: Principal, webhook_id: str) -> Subscription:
@@ -42,6 +56,7 @@ def page(
     limit: int,
     after: subscriptions.Cursor | None = None,
     event_type: str | None = None,
+    target_url: str | None = None,
     status: str | None = None,
     target_contains: str | None = None,
     tenant_id: int | None = None,
@@ -56,6 +71,7 @@ def page(
         limit=limit + 1,
         after=after,
         event_type=event_type,
+        target_url=target_url,
         status=status,
         target_contains=target_contains,
     )
@@ -81,8 +97,18 @@ def subscribe(
     metadata: Mapping[str, Any] | None = None,
     created_via: str = "api",
     webhook_id: str | None = None,
+    expires_in: int | None = None,
 ) -> Subscription:
-    """A new active subscription of *target_url* (already validated) to *events*."""
+    """A new active subscription of *target_url* (already validated) to *events*; with *expires_in*
+    (seconds), one that the worker removes once that time has passed."""
+    expires_at = None
+    if expires_in is not None:
+        if not MIN_EXPIRES_IN <= expires_in <= MAX_EXPIRES_IN:
+            raise Invalid(
+                f"expires_in must be {MIN_EXPIRES_IN} to {MAX_EXPIRES_IN} seconds, not {expires_in}",
+                {"expires_in": [f"between {MIN_EXPIRES_IN} and {MAX_EXPIRES_IN} seconds"]},
+            )
+        expires_at = utcnow() + timedelta(seconds=expires_in)
     try:
         subscription = subscriptions.create_subscription(
             session,
@@ -93,6 +119,7 @@ def subscribe(
             metadata=metadata,
             created_via=created_via,
             webhook_id=webhook_id,
+            expires_at=expires_at,
         )
     except subscriptions.DuplicateWebhookId:
         raise Conflict(f"this tenant already has a webhook with id {webhook_id!r}") from None

@@ -94,6 +94,7 @@ _JOB_ROWS = (
         _S.c.secret,
         _S.c.previous_secret,
         _S.c.previous_secret_expires_at,
+        _S.c.expires_at,
     )
     .join(_E, _E.c.id == _D.c.event_id)
     .join(_S, _S.c.id == _D.c.subscription_id)
@@ -158,7 +159,7 @@ def claim(
     """Lease up to *limit* due deliveries to *worker_id* and return them as jobs.
 
     A due delivery is pending, its time has come and it has no live lease. Deliveries whose
-    subscription is no longer active are cancelled instead of being handed out.
+    subscription is no longer active, or has expired, are cancelled instead of being handed out.
     """
     now = now or utcnow()
     until = now + timedelta(seconds=lease_seconds)
@@ -168,9 +169,13 @@ def claim(
     rows = session.execute(_JOB_ROWS, {"ids": delivery_ids}).all()
     jobs: list[Job] = []
     inactive: list[str] = []
+    expired: list[str] = []
     for row in rows:
         if row.status != ACTIVE:
             inactive.append(row.id)
+            continue
+        if row.expires_at is not None and row.expires_at <= now:
+            expired.append(row.id)
             continue
         event = Event(id=row.event_id, type=row.type, timestamp=row.timestamp, data=row.data)
         jobs.append(
@@ -187,6 +192,8 @@ def claim(
         )
     if inactive:
         finish(session, _D.c.id.in_(inactive), CANCELLED, now, "the subscription is disabled")
+    if expired:
+        finish(session, _D.c.id.in_(expired), CANCELLED, now, "the subscription expired")
     return jobs
 
 

@@ -1,7 +1,8 @@
-"""Events: writing one with its deliveries (the outbox), idempotent repeats, reading samples.
+"""Events: writing one (the start of the outbox), idempotent repeats, reading samples.
 
-An event and one delivery per matching active subscription are written in one transaction, so
-what the ingest acknowledged is never without its deliveries.
+The ingest writes the event alone, marked for fan-out; the worker then writes one delivery per
+matching subscription (``connector/storage/fanout.py``), so the ingest's cost does not grow with
+the number of subscribers. A test send writes its one delivery at once.
 """
 
 from __future__ import annotations
@@ -11,43 +12,57 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, literal, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from connector import ids
 from connector.storage.deliveries import PENDING
 from connector.storage.engine import Executor
-from connector.storage.models import Delivery, Event, Subscription, SubscriptionEvent, utcnow
-from connector.storage.subscriptions import ACTIVE, Cursor
+from connector.storage.models import Delivery, Event, utcnow
+from connector.storage.subscriptions import Cursor
 from connector.storage.tenants import get_in_scope
+
+# An event's fan-out state (``events.fanout_state``).
+FANOUT_PENDING = "pending"
+FANOUT_DONE = "done"
+QUARANTINED = "quarantined"
+# Events not yet fanned out. Every query for them names this condition: only then does SQLite use
+# the partial index that holds just those events.
+WAITING = Event.fanout_state != literal(FANOUT_DONE, literal_execute=True)
 
 
 @dataclass(frozen=True)
 class StoredEvent:
-    """An event as written (or found, for an idempotent repeat) with its delivery count."""
+    """An event as written (or found, for an idempotent repeat).
+
+    *deliveries* is how many were made; ``None`` while the event waits for its fan-out (or in
+    quarantine).
+    """
 
     event: Event
-    deliveries: int
+    deliveries: int | None
     created: bool
 
 
 # Statements of the ingest path, built once (Core inserts: no ORM unit of work per request).
 _INSERT_EVENT = Event.__table__.insert()
 _INSERT_DELIVERY = Delivery.__table__.insert()
-_MATCHING = (
-    select(Subscription.id)
-    .where(
-        Subscription.id.in_(
-            select(SubscriptionEvent.subscription_id).where(
-                SubscriptionEvent.tenant_id == bindparam("tenant_id"),
-                SubscriptionEvent.event_type.in_(bindparam("keys", expanding=True)),
-            )
-        ),
-        Subscription.status == ACTIVE,
-    )
-    .order_by(Subscription.created_at, Subscription.id)
-)
+
+
+def delivery_row(tenant_id: int, event_id: str, subscription_id: str, now: datetime) -> dict[str, Any]:
+    """The values of a new due delivery."""
+    return {
+        "id": ids.delivery_id(),
+        "tenant_id": tenant_id,
+        "event_id": event_id,
+        "subscription_id": subscription_id,
+        "status": PENDING,
+        "attempt_count": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 def store_event(
@@ -56,26 +71,27 @@ def store_event(
     tenant_id: int,
     event_type: str,
     data: Any,
-    subscription_keys: Sequence[str],
     source: str = "",
     timestamp: datetime | None = None,
     client_event_id: str | None = None,
     schema_valid: bool = True,
     validation_errors: list[Any] | None = None,
+    quarantined: bool = False,
     only_subscription_id: str | None = None,
     now: datetime | None = None,
 ) -> StoredEvent:
-    """Write an event and one due delivery per matching active subscription of its tenant.
+    """Write an event, to be fanned out to its tenant's matching subscriptions by the worker.
 
     With *client_event_id*, a repeat returns the first event unchanged (``created`` False).
-    With *only_subscription_id* (a test send), only that subscription gets a delivery.
-    The caller commits: event and deliveries are one transaction.
+    *quarantined* keeps it back from the fan-out until released. With *only_subscription_id* (a
+    test send), its one delivery, to that subscription, is written now and there is no fan-out.
     """
     now = now or utcnow()
     if client_event_id is not None:
         existing = find_client_event(session, tenant_id, client_event_id)
         if existing is not None:
             return existing
+    state = QUARANTINED if quarantined else FANOUT_DONE if only_subscription_id is not None else FANOUT_PENDING
     values = {
         "id": ids.event_id(),
         "tenant_id": tenant_id,
@@ -86,14 +102,11 @@ def store_event(
         "client_event_id": client_event_id,
         "schema_valid": schema_valid,
         "validation_errors": validation_errors or None,
+        "fanout_state": state,
+        "fanout_after": None,
         "created_at": now,
     }
     event = Event(**values)  # transient: written below with a plain INSERT, returned to the caller
-    targets = (
-        [only_subscription_id]
-        if only_subscription_id is not None
-        else matching_subscription_ids(session, tenant_id, subscription_keys)
-    )
     if client_event_id is None:
         session.execute(_INSERT_EVENT, values)
     else:
@@ -105,37 +118,10 @@ def store_event(
             if again is None:
                 raise
             return again
-    if targets:
-        session.execute(
-            _INSERT_DELIVERY,
-            [
-                {
-                    "id": ids.delivery_id(),
-                    "tenant_id": tenant_id,
-                    "event_id": event.id,
-                    "subscription_id": subscription_id,
-                    "status": PENDING,
-                    "attempt_count": 0,
-                    "next_attempt_at": now,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                for subscription_id in targets
-            ],
-        )
-    return StoredEvent(event, len(targets), True)
-
-
-def matching_subscription_ids(session: Executor, tenant_id: int, keys: Sequence[str]) -> list[str]:
-    """Ids of the tenant's active subscriptions to any of *keys* (the event type, its group, its family),
-    each once, oldest first.
-
-    The one subscription match of the project. It reads ids only, through the ``(tenant_id,
-    event_type)`` index of ``subscription_events``: it runs inside every ingest transaction.
-    """
-    if not keys:
-        return []
-    return list(session.scalars(_MATCHING, {"tenant_id": tenant_id, "keys": list(keys)}))
+    if only_subscription_id is not None:
+        session.execute(_INSERT_DELIVERY, delivery_row(tenant_id, event.id, only_subscription_id, now))
+        return StoredEvent(event, 1, True)
+    return StoredEvent(event, None, True)
 
 
 def find_client_event(session: Executor, tenant_id: int, client_event_id: str) -> StoredEvent | None:
@@ -144,8 +130,11 @@ def find_client_event(session: Executor, tenant_id: int, client_event_id: str) -
     ).first()
     if row is None:
         return None
+    event = Event(**row._mapping)
+    if event.fanout_state != FANOUT_DONE:
+        return StoredEvent(event, None, False)
     count = session.scalar(select(func.count()).select_from(Delivery).where(Delivery.event_id == row.id))
-    return StoredEvent(Event(**row._mapping), int(count or 0), False)
+    return StoredEvent(event, int(count or 0), False)
 
 
 def recent_events(
@@ -156,7 +145,8 @@ def recent_events(
     type_prefix: str | None = None,
     limit: int = 10,
 ) -> Sequence[Event]:
-    """The tenant's newest events whose type is one of *types* or starts with *type_prefix*.
+    """The tenant's newest events whose type is one of *types* or starts with *type_prefix*, but
+    none in quarantine.
 
     An empty *type_prefix* matches every type.
     """
@@ -167,7 +157,7 @@ def recent_events(
         conditions.append(Event.type.startswith(type_prefix, autoescape=True))
     if not conditions:
         return []
-    query = select(Event).where(Event.tenant_id == tenant_id, or_(*conditions))
+    query = select(Event).where(Event.tenant_id == tenant_id, Event.fanout_state != QUARANTINED, or_(*conditions))
     query = query.order_by(Event.created_at.desc(), Event.id.desc()).limit(limit)
     return session.scalars(query).all()
 
@@ -178,11 +168,15 @@ def list_events(
     *,
     event_type: str | None = None,
     schema_valid: bool | None = None,
+    waiting: str | None = None,
     limit: int = 50,
     before: Cursor | None = None,
 ) -> Sequence[Event]:
-    """Events newest first, starting after the *before* cursor; filtered by tenant, type and verdict."""
+    """Events newest first, starting after the *before* cursor; filtered by tenant, type, verdict and,
+    with *waiting* (``pending`` or ``quarantined``), only those not fanned out yet in that state."""
     query = select(Event).order_by(Event.created_at.desc(), Event.id.desc()).limit(limit)
+    if waiting is not None:
+        query = query.where(WAITING, Event.fanout_state == waiting)
     if tenant_id is not None:
         query = query.where(Event.tenant_id == tenant_id)
     if event_type is not None:

@@ -11,17 +11,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from connector import ids
-from connector.storage.models import Subscription, SubscriptionEvent, utcnow
+from connector.storage.models import RemovedSubscription, Subscription, SubscriptionEvent, utcnow
 from connector.storage.tenants import get_in_scope
 
 ACTIVE = "active"
 DISABLED = "disabled"
 STATUSES = (ACTIVE, DISABLED)
+# Why a subscription was removed (kept in ``removed_subscriptions``).
+UNSUBSCRIBED = "unsubscribed"
+EXPIRED = "expired"
 
 
 class DuplicateWebhookId(Exception):
@@ -54,11 +57,13 @@ def create_subscription(
     metadata: Mapping[str, Any] | None = None,
     created_via: str = "api",
     webhook_id: str | None = None,
+    expires_at: datetime | None = None,
 ) -> Subscription:
     """Insert a new active subscription with a fresh signing secret.
 
     *webhook_id* is a plugin API client's own id for it; raises :class:`DuplicateWebhookId` when the
     tenant already uses it (other tenants' ids are theirs: they neither collide nor show).
+    *expires_at* makes it short-lived: see :func:`remove_expired`.
     """
     now = utcnow()
     subscription = Subscription(
@@ -71,6 +76,7 @@ def create_subscription(
         secret=ids.signing_secret(),
         status=ACTIVE,
         created_via=created_via,
+        expires_at=expires_at,
         created_at=now,
         updated_at=now,
     )
@@ -110,11 +116,13 @@ def list_subscriptions(
     limit: int,
     after: Cursor | None = None,
     event_type: str | None = None,
+    target_url: str | None = None,
     status: str | None = None,
     target_contains: str | None = None,
 ) -> list[Subscription]:
     """Up to *limit* subscriptions in creation order, starting after *after*; each filter given
-    narrows the list (subscribed to exactly *event_type*, in *status*, target URL containing a text)."""
+    narrows the list (subscribed to exactly *event_type*, posting to exactly *target_url*, in
+    *status*, target URL containing a text)."""
     query = select(Subscription).order_by(Subscription.created_at, Subscription.id).limit(limit)
     if tenant_id is not None:
         query = query.where(Subscription.tenant_id == tenant_id)
@@ -131,6 +139,8 @@ def list_subscriptions(
                 select(SubscriptionEvent.subscription_id).where(SubscriptionEvent.event_type == event_type)
             )
         )
+    if target_url is not None:
+        query = query.where(Subscription.target_url == target_url)
     if status is not None:
         query = query.where(Subscription.status == status)
     if target_contains:
@@ -187,10 +197,39 @@ def update_subscription(
     return subscription
 
 
-def delete_subscription(session: Session, subscription: Subscription) -> None:
-    """Delete exactly this subscription (its deliveries and their attempts go with it)."""
+def delete_subscription(session: Session, subscription: Subscription, reason: str = UNSUBSCRIBED) -> None:
+    """Delete exactly this subscription (its deliveries and their attempts go with it), keeping a
+    record of its removal for its tenant."""
+    session.add(RemovedSubscription(id=subscription.id, tenant_id=subscription.tenant_id, reason=reason))
     session.delete(subscription)
     session.flush()
+
+
+def find_removed(session: Session, subscription_id: str, tenant_id: int | None) -> RemovedSubscription | None:
+    """The record of a removed subscription of *tenant_id* (any tenant when ``None``)."""
+    return get_in_scope(session, RemovedSubscription, subscription_id, tenant_id)
+
+
+def any_expired(session: Session, now: datetime | None = None) -> bool:
+    """Whether some subscription's expiry has passed (a read, through the ``expires_at`` index)."""
+    query = select(Subscription.id).where(Subscription.expires_at <= (now or utcnow())).limit(1)
+    return session.scalar(query) is not None
+
+
+def remove_expired(session: Session, now: datetime | None = None, limit: int = 100) -> int:
+    """Delete up to *limit* subscriptions whose expiry has passed; returns how many."""
+    now = now or utcnow()
+    query = select(Subscription).where(Subscription.expires_at <= now).order_by(Subscription.expires_at).limit(limit)
+    expired = list(session.scalars(query))
+    for subscription in expired:
+        delete_subscription(session, subscription, EXPIRED)
+    return len(expired)
+
+
+def forget_removed(session: Session, older_than: datetime) -> int:
+    """Drop the records of subscriptions removed before *older_than*."""
+    result = session.execute(delete(RemovedSubscription).where(RemovedSubscription.removed_at < older_than))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def rotate_secret(subscription: Subscription, grace_seconds: int, now: datetime | None = None) -> str:
@@ -199,6 +238,7 @@ def rotate_secret(subscription: Subscription, grace_seconds: int, now: datetime 
     subscription.previous_secret = subscription.secret
     subscription.previous_secret_expires_at = now + timedelta(seconds=grace_seconds)
     subscription.secret = ids.signing_secret()
+    subscription.secret_rotated_at = now
     subscription.updated_at = now
     return subscription.secret
 

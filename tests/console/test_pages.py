@@ -11,9 +11,11 @@ import pytest
 from flask import Flask
 from sqlalchemy import update
 
+from connector.app import create_app
+from connector.storage import tenants
 from connector.storage.models import Delivery, Subscription
 
-from .conftest import Console, database
+from .conftest import Console, Key, database, make_settings
 
 TARGET = "http://127.0.0.1:9/hook"
 
@@ -77,7 +79,8 @@ def test_pause_resume_test_send_and_delete(console_app: Flask, signed_in: Consol
     assert delivery not in signed_in.text("/deliveries?type=accounts.create")
     assert delivery not in signed_in.text("/deliveries?status=failed")
     assert signed_in.post(f"/subscriptions/{subscription}/delete").status_code == 303
-    assert signed_in.get(f"/subscriptions/{subscription}").status_code == 404
+    removed = signed_in.get(f"/subscriptions/{subscription}")
+    assert removed.status_code == 410 and "already removed (unsubscribed)" in removed.get_data(as_text=True)
 
 
 def test_one_delivery_and_a_retry_refused_while_an_attempt_is_in_flight(console_app: Flask, signed_in: Console) -> None:
@@ -205,3 +208,31 @@ def test_unknown_ids_are_404_pages(signed_in: Console) -> None:
         assert response.status_code == 404 and "Not found" in response.get_data(as_text=True)
     assert signed_in.post("/keys/key_nope/revoke").status_code == 404
     assert signed_in.post("/ingest-urls/ing_nope/revoke").status_code == 404
+
+
+def test_quarantined_events_are_listed_and_released(db_url: str) -> None:
+    app = create_app(make_settings(db_url, strict_schemas=True))
+    try:
+        console = Console(app.test_client())
+        with database(app).session() as session:
+            owner = tenants.get_or_create_tenant(session, "acme")
+            row, plaintext = tenants.create_api_key(session, owner, label="console")
+            key = Key(plaintext, row.id, owner.name, owner.id)
+        console.sign_in(key)
+        held = app.test_client().post(
+            "/api/v1/events",
+            json={"type": "accounts.create", "data": {"after": "nope"}},
+            headers={"Authorization": f"Bearer {key.key}"},
+        )
+        event = held.get_json()["id"]
+        assert event in console.text("/events?state=quarantined")
+        assert event not in console.text("/events?state=pending")
+        assert "In quarantine." in console.text(f"/events/{event}")
+        assert console.post(f"/events/{event}/release").status_code == 303
+        page = console.text(f"/events/{event}")
+        assert "Released from quarantine" in page and "In quarantine." not in page
+        assert event not in console.text("/events?state=quarantined")
+        again = console.post(f"/events/{event}/release")
+        assert again.status_code == 409 and "is not in quarantine" in again.get_data(as_text=True)
+    finally:
+        database(app).dispose()

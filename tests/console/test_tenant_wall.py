@@ -51,6 +51,7 @@ def _their_urls(t: Theirs) -> list[tuple[str, str, dict[str, str]]]:
         ("POST", f"/subscriptions/{t.subscription}/delete", {}),
         ("POST", f"/deliveries/{t.delivery}/retry", {}),
         ("POST", "/deliveries/recover", {"subscription": t.subscription, "since": "2000-01-01T00:00"}),
+        ("POST", f"/events/{t.event}/release", {}),
         ("POST", f"/keys/{t.key}/revoke", {}),
         ("POST", f"/ingest-urls/{t.ingest}/revoke", {}),
     ]

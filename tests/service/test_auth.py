@@ -85,6 +85,12 @@ def test_another_tenants_subscription_is_404_everywhere(client: Any, key: Key, o
     assert client.patch(path, json={"url": "http://127.0.0.1:9/stolen"}, headers=other_key.headers).status_code == 404
     assert client.post(f"{path}/rotate-secret", headers=other_key.headers).status_code == 404
     assert client.delete(path, headers=other_key.headers).status_code == 404
+    assert client.delete(path, headers=key.headers).status_code == 204
+    for method in ("get", "delete"):  # removed: Gone to its tenant, still nothing to another
+        assert getattr(client, method)(path, headers=other_key.headers).status_code == 404
+        assert getattr(client, method)(path, headers=key.headers).status_code == 410
+    hook = subscribe()
+    path = f"/api/v1/hooks/{hook['id']}"
     assert client.get("/api/v1/hooks", headers=other_key.headers).json == {"data": [], "next_cursor": None}
     assert (
         client.get("/api/v1/hooks", query_string={"event": "subscribers.update"}, headers=other_key.headers).json[

@@ -61,7 +61,7 @@ def test_same_url_and_events_are_never_merged(client: Any, key: Key, subscribe: 
     second = subscribe("subscribers.update")
     assert first["id"] != second["id"] and first["secret"] != second["secret"]
     assert client.delete(f"/api/v1/hooks/{first['id']}", headers=key.headers).status_code == 204
-    assert client.get(f"/api/v1/hooks/{first['id']}", headers=key.headers).status_code == 404
+    assert client.get(f"/api/v1/hooks/{first['id']}", headers=key.headers).status_code == 410
     assert client.get(f"/api/v1/hooks/{second['id']}", headers=key.headers).status_code == 200
 
 
@@ -220,7 +220,9 @@ def test_delete_is_strictly_by_id_and_204(client: Any, key: Key, subscribe: Any)
     gone = subscribe()
     response = client.delete(f"/api/v1/hooks/{gone['id']}", headers=key.headers)
     assert response.status_code == 204 and response.data == b""
-    assert client.delete(f"/api/v1/hooks/{gone['id']}", headers=key.headers).status_code == 404
+    again = client.delete(f"/api/v1/hooks/{gone['id']}", headers=key.headers)
+    assert again.status_code == 410 and again.json["error"]["code"] == "gone"
+    assert f"{gone['id']!r} was already removed (unsubscribed) at " in again.json["error"]["message"]
     listed = client.get("/api/v1/hooks", headers=key.headers).json["data"]
     assert [item["id"] for item in listed] == [keep["id"]]
 
