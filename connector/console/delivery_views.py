@@ -57,7 +57,7 @@ def deliveries() -> tuple[str, int]:
         )
 
 
-def _delivery_page(session: Any, delivery_id: str, *, problem: str | None = None, status: int = 200):
+def _delivery_page(session: Any, delivery_id: str, *, problem: str | None = None, status: int = 200) -> tuple[str, int]:
     delivery, event, attempts = services.detail(session, signin.current(), delivery_id)
     subscription = session.get(Subscription, delivery.subscription_id)
     return page(

@@ -112,7 +112,9 @@ def subscription_create() -> tuple[str, int]:
         return _subscription_page(session, subscription, secret=subscription.secret, status=201)
 
 
-def _subscription_page(session: Any, subscription: Subscription, *, secret: str | None = None, status: int = 200):
+def _subscription_page(
+    session: Any, subscription: Subscription, *, secret: str | None = None, status: int = 200
+) -> tuple[str, int]:
     principal = signin.current()
     recent, _ = delivery_service.log(
         session, principal, subscription_id=subscription.id, limit=RECENT_DELIVERIES, tenant_id=subscription.tenant_id
