@@ -43,6 +43,16 @@ def assess(runtime: Runtime, event_type: str, data: Any) -> Verdict:
     return Verdict(issues, notes)
 
 
+def event_fields(runtime: Runtime, verdict: Verdict) -> dict[str, Any]:
+    """What the verdict makes of an event: its validity, its recorded errors and, with strict
+    schemas on and issues found, quarantine. The one rule for every path an event comes in by."""
+    return {
+        "schema_valid": not verdict.issues and not verdict.notes,
+        "validation_errors": [*verdict.notes, *verdict.issues],
+        "quarantined": bool(verdict.issues) and runtime.settings.strict_schemas,
+    }
+
+
 def accept_event(
     runtime: Runtime,
     executor: Executor,
@@ -59,11 +69,10 @@ def accept_event(
 ) -> StoredEvent:
     """Store an event for the fan-out to its tenant's subscriptions (or for *only_subscription_id*).
 
-    *path* is how it came in (``billrun``, ``api``, ``test``), *source* what is recorded with it.
-
-    *verdict* comes from :func:`assess`, made before the transaction so that it stays short; with
-    strict schemas on, an event whose payload has issues goes to quarantine.
-    On a session, :func:`accepted` runs when it commits; on a plain connection the caller calls it.
+    *path* is how it came in (``api``, ``test``), *source* what is recorded with it. *verdict* comes
+    from :func:`assess`, made before the transaction so that it stays short. On a session,
+    :func:`accepted` runs when it commits; on a plain connection the caller calls it. (BillRun's
+    ingest writes through :func:`accept_ingested` instead, on the driver's connection.)
     """
     stored = events.store_event(
         executor,
@@ -73,13 +82,31 @@ def accept_event(
         source=source,
         timestamp=timestamp,
         client_event_id=client_event_id,
-        schema_valid=not verdict.issues and not verdict.notes,
-        validation_errors=[*verdict.notes, *verdict.issues],
-        quarantined=bool(verdict.issues) and runtime.settings.strict_schemas,
         only_subscription_id=only_subscription_id,
+        **event_fields(runtime, verdict),
     )
     if isinstance(executor, Session):
         after_commit(executor, lambda: accepted(runtime, stored, path))
+    return stored
+
+
+def accept_ingested(
+    runtime: Runtime, token_id: str, *, event_type: str, data: Any, verdict: Verdict
+) -> StoredEvent | None:
+    """Store an event that came in by the ingest URL *token_id*, for the URL's tenant and with its
+    source, in one transaction that also checks the URL is live; ``None`` when it is not."""
+    fields = event_fields(runtime, verdict)
+
+    def make(tenant_id: int, source: str) -> events.EventRecord:
+        return events.new_event(
+            tenant_id=tenant_id, event_type=event_type, data=data, source=source or "billrun", **fields
+        )
+
+    event = runtime.ingest_writer.write(token_id, make)
+    if event is None:
+        return None
+    stored = StoredEvent(event, None, True)
+    accepted(runtime, stored, "billrun")
     return stored
 
 

@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from connector import billrun, ingest_urls
 from connector.metrics import UNCATALOGUED
 from connector.services.errors import Unauthorized
-from connector.services.events import Verdict, accept_event, accepted, assess
+from connector.services.events import Verdict, accept_ingested, assess
 from connector.services.runtime import Runtime
-from connector.storage import ingest_tokens
 from connector.storage.events import StoredEvent
 
 
@@ -40,21 +39,7 @@ def ingest_billrun(runtime: Runtime, token: str, body: bytes, content_type: str)
     verdict = assess(runtime, event_type, data)
     if verdict.notes:
         UNCATALOGUED.labels(event_type).inc()
-    # A plain connection, not an ORM session: the ingest writes with Core statements only.
-    with runtime.database.engine.begin() as connection:
-        found = ingest_tokens.active_ingest_source(connection, token_id)
-        if found is None:
-            raise Unauthorized("this ingest URL was revoked")
-        tenant_id, source = found
-        stored = accept_event(
-            runtime,
-            connection,
-            tenant_id=tenant_id,
-            event_type=event_type,
-            data=data,
-            path="billrun",
-            source=source or "billrun",
-            verdict=verdict,
-        )
-    accepted(runtime, stored, "billrun")
+    stored = accept_ingested(runtime, token_id, event_type=event_type, data=data, verdict=verdict)
+    if stored is None:
+        raise Unauthorized("this ingest URL was revoked")
     return Ingested(stored, verdict)

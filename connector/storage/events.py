@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from connector import ids
 from connector.storage.deliveries import PENDING
 from connector.storage.engine import Executor
-from connector.storage.models import Delivery, Event, utcnow
+from connector.storage.models import Delivery, Event, envelope, utcnow
 from connector.storage.subscriptions import Cursor
 from connector.storage.tenants import get_in_scope
 
@@ -33,6 +33,35 @@ WAITING = Event.fanout_state != literal(FANOUT_DONE, literal_execute=True)
 
 
 @dataclass(frozen=True)
+class EventRecord:
+    """An event as written: the columns of ``events``, without the ORM's bookkeeping (the ingest
+    writes many and reads none back)."""
+
+    id: str
+    tenant_id: int
+    type: str
+    timestamp: datetime
+    data: Any
+    source: str
+    client_event_id: str | None
+    schema_valid: bool
+    validation_errors: list[Any] | None
+    fanout_state: str
+    fanout_after: str | None
+    created_at: datetime
+
+    def envelope(self) -> dict[str, Any]:
+        return envelope(self.id, self.type, self.timestamp, self.data)
+
+    def values(self) -> dict[str, Any]:
+        """The row to insert."""
+        return {name: getattr(self, name) for name in _COLUMNS}
+
+
+_COLUMNS = tuple(column.name for column in Event.__table__.columns)
+
+
+@dataclass(frozen=True)
 class StoredEvent:
     """An event as written (or found, for an idempotent repeat).
 
@@ -40,9 +69,41 @@ class StoredEvent:
     quarantine).
     """
 
-    event: Event
+    event: EventRecord
     deliveries: int | None
     created: bool
+
+
+def new_event(
+    *,
+    tenant_id: int,
+    event_type: str,
+    data: Any,
+    source: str = "",
+    timestamp: datetime | None = None,
+    client_event_id: str | None = None,
+    schema_valid: bool = True,
+    validation_errors: list[Any] | None = None,
+    quarantined: bool = False,
+    test_send: bool = False,
+    now: datetime | None = None,
+) -> EventRecord:
+    """A new event, waiting for its fan-out (or in quarantine; or, for a test send, done at once)."""
+    now = now or utcnow()
+    return EventRecord(
+        id=ids.event_id(),
+        tenant_id=tenant_id,
+        type=event_type,
+        timestamp=timestamp or now,
+        data=data,
+        source=source,
+        client_event_id=client_event_id,
+        schema_valid=schema_valid,
+        validation_errors=validation_errors or None,
+        fanout_state=QUARANTINED if quarantined else FANOUT_DONE if test_send else FANOUT_PENDING,
+        fanout_after=None,
+        created_at=now,
+    )
 
 
 # Statements of the ingest path, built once (Core inserts: no ORM unit of work per request).
@@ -68,58 +129,35 @@ def delivery_row(tenant_id: int, event_id: str, subscription_id: str, now: datet
 def store_event(
     session: Executor,
     *,
-    tenant_id: int,
-    event_type: str,
-    data: Any,
-    source: str = "",
-    timestamp: datetime | None = None,
-    client_event_id: str | None = None,
-    schema_valid: bool = True,
-    validation_errors: list[Any] | None = None,
-    quarantined: bool = False,
     only_subscription_id: str | None = None,
-    now: datetime | None = None,
+    **fields: Any,
 ) -> StoredEvent:
-    """Write an event, to be fanned out to its tenant's matching subscriptions by the worker.
+    """Write an event (the *fields* of :func:`new_event`), to be fanned out to its tenant's matching
+    subscriptions by the worker.
 
-    With *client_event_id*, a repeat returns the first event unchanged (``created`` False).
-    *quarantined* keeps it back from the fan-out until released. With *only_subscription_id* (a
-    test send), its one delivery, to that subscription, is written now and there is no fan-out.
+    With ``client_event_id``, a repeat returns the first event unchanged (``created`` False). With
+    *only_subscription_id* (a test send), its one delivery, to that subscription, is written now and
+    there is no fan-out.
     """
-    now = now or utcnow()
-    if client_event_id is not None:
-        existing = find_client_event(session, tenant_id, client_event_id)
+    event = new_event(**fields, test_send=only_subscription_id is not None)
+    if event.client_event_id is not None:
+        existing = find_client_event(session, event.tenant_id, event.client_event_id)
         if existing is not None:
             return existing
-    state = QUARANTINED if quarantined else FANOUT_DONE if only_subscription_id is not None else FANOUT_PENDING
-    values = {
-        "id": ids.event_id(),
-        "tenant_id": tenant_id,
-        "type": event_type,
-        "timestamp": timestamp or now,
-        "data": data,
-        "source": source,
-        "client_event_id": client_event_id,
-        "schema_valid": schema_valid,
-        "validation_errors": validation_errors or None,
-        "fanout_state": state,
-        "fanout_after": None,
-        "created_at": now,
-    }
-    event = Event(**values)  # transient: written below with a plain INSERT, returned to the caller
-    if client_event_id is None:
-        session.execute(_INSERT_EVENT, values)
-    else:
         try:
             with session.begin_nested():
-                session.execute(_INSERT_EVENT, values)
+                session.execute(_INSERT_EVENT, event.values())
         except IntegrityError:
-            again = find_client_event(session, tenant_id, client_event_id)  # a concurrent first write won
+            again = find_client_event(session, event.tenant_id, event.client_event_id)  # a concurrent first write won
             if again is None:
                 raise
             return again
+    else:
+        session.execute(_INSERT_EVENT, event.values())
     if only_subscription_id is not None:
-        session.execute(_INSERT_DELIVERY, delivery_row(tenant_id, event.id, only_subscription_id, now))
+        session.execute(
+            _INSERT_DELIVERY, delivery_row(event.tenant_id, event.id, only_subscription_id, event.created_at)
+        )
         return StoredEvent(event, 1, True)
     return StoredEvent(event, None, True)
 
@@ -130,7 +168,7 @@ def find_client_event(session: Executor, tenant_id: int, client_event_id: str) -
     ).first()
     if row is None:
         return None
-    event = Event(**row._mapping)
+    event = EventRecord(**row._mapping)
     if event.fanout_state != FANOUT_DONE:
         return StoredEvent(event, None, False)
     count = session.scalar(select(func.count()).select_from(Delivery).where(Delivery.event_id == row.id))

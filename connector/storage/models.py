@@ -204,12 +204,17 @@ class Event(Base):
 
     def envelope(self) -> dict[str, Any]:
         """The delivery body of this event: ``{id, type, timestamp, data}``."""
-        return {
-            "id": self.id,
-            "type": self.type,
-            "timestamp": self.timestamp.isoformat().replace("+00:00", "Z"),
-            "data": self.data,
-        }
+        return envelope(self.id, self.type, self.timestamp, self.data)
+
+
+def envelope(event_id: str, event_type: str, timestamp: datetime, data: Any) -> dict[str, Any]:
+    """The delivery body of an event: ``{id, type, timestamp, data}``, the time in ISO 8601 UTC."""
+    return {
+        "id": event_id,
+        "type": event_type,
+        "timestamp": timestamp.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        "data": data,
+    }
 
 
 class Delivery(Base):
