@@ -1,6 +1,6 @@
 """The connector's benchmark: each scenario against its reference, side by side, with its targets.
 
-    .venv/bin/python bench/run.py                   # every scenario, 3 runs each (about 25 minutes)
+    .venv/bin/python bench/run.py                   # every scenario, 3 runs each (about 20 minutes)
     .venv/bin/python bench/run.py --quick           # smaller counts, 1 run each (a few minutes)
     .venv/bin/python bench/run.py --only fanout     # one scenario (repeatable)
     .venv/bin/python bench/run.py --only postgres   # scenarios ingest, fanout and delivery on PostgreSQL
