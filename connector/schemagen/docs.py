@@ -114,6 +114,8 @@ class _Docs:
             return self.describe_type(path, target)
         if schema.get("format") == "date-time":
             return "date-time"
+        if "anyOf" in schema and "type" not in schema:
+            return " or ".join(self.describe_type(base, branch) for branch in schema["anyOf"])
         kind = schema.get("type", "any")
         text = " or ".join(kind) if isinstance(kind, list) else kind
         if kind == "array":
