@@ -34,13 +34,13 @@ def ingest_billrun(runtime: Runtime, token: str, body: bytes, content_type: str)
     token_id = ingest_urls.read_token(settings.secret_key, token)
     if token_id is None:
         raise Unauthorized("this ingest URL is not valid")
-    event_type, data = billrun.parse_delivery(
-        body, content_type, catalog=runtime.catalog, max_bytes=settings.max_body_bytes
-    )
+    delivery = billrun.parse_delivery(body, content_type, catalog=runtime.catalog, max_bytes=settings.max_body_bytes)
+    event_type, data = delivery.type, delivery.data
     issues = schema_issues(runtime, event_type, data)
-    if not runtime.catalog.knows(event_type):  # kept and delivered to * and <module>.*, and marked
+    catalogued = runtime.catalog.knows(event_type)
+    if not catalogued:  # kept and delivered to * and <module>.*, and marked
         issues.insert(0, f"$.type: {event_type} is not in the catalog; typed by the schema of its module")
-        UNCATALOGUED.labels(event_type).inc()
+    issues.extend(delivery.notes)  # what reading the body had to change: kept, and said
     # A plain connection, not an ORM session: the ingest writes with Core statements only.
     with runtime.database.engine.begin() as connection:
         found = ingest_tokens.active_ingest_source(connection, token_id)
@@ -58,4 +58,6 @@ def ingest_billrun(runtime: Runtime, token: str, body: bytes, content_type: str)
             issues=issues,
         )
     accepted(runtime, stored, "billrun")
+    if stored.created and not catalogued:
+        UNCATALOGUED.labels(event_type).inc()
     return Ingested(stored, issues)

@@ -12,7 +12,7 @@ from jsonschema import Draft202012Validator
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
-from connector.billrun import FORM_TYPE, normalise, parse_delivery
+from connector.billrun import FORM_TYPE, Delivery, normalise, parse_delivery
 from connector.billrun_wire import encode_form
 from connector.catalog import Catalog, ValidationIssue, _issue
 from connector.schema_view import SchemaView, SchemaViewError
@@ -224,7 +224,6 @@ def test_a_recursive_catalog_schema_is_normalised_encoded_and_validated(tmp_path
     assert [issue.path for issue in catalog.validate_data("subscribers.update", broken)] == [
         "$.before.parent.parent.sid"
     ]
-    assert parse_delivery(encode_form("subscribers.update", data, catalog), FORM_TYPE, catalog=catalog) == (
-        "subscribers.update",
-        data,
+    assert parse_delivery(encode_form("subscribers.update", data, catalog), FORM_TYPE, catalog=catalog) == Delivery(
+        "subscribers.update", data
     )

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
 import pytest
+import standardwebhooks
 from sqlalchemy import select
 
 from connector.billrun_wire import FORM_CONTENT_TYPE, encode_form
 from connector.catalog import get_catalog
+from connector.delivery.worker import Worker
 from connector.storage import ingest_tokens
 from connector.storage.models import Delivery, Event
 
@@ -119,7 +122,7 @@ def test_an_event_the_catalog_does_not_know_is_kept_marked_and_delivered_to_wild
 
 @pytest.mark.parametrize(
     "body",
-    [b"module=subscribers&action=trackchanges", b"action=create&x=1", b"module=a+b&action=create", b"x=1"],
+    [b"action=create&x=1", b"module=a+b&action=create", b"module=accounts&action=", b"x=1", b"=1&[a]=2"],
 )
 def test_a_body_that_names_no_billrun_event_is_400_and_logged(
     service: Service, caplog: pytest.LogCaptureFixture, body: bytes
@@ -129,6 +132,124 @@ def test_a_body_that_names_no_billrun_event_is_400_and_logged(
     assert response.status_code == 400 and response.get_json()["error"]["code"] == "not_a_delivery"
     assert any("ingest refused" in record.getMessage() for record in caplog.records)
     assert events(service) == []
+
+
+HUGE = "9" * 5000
+# Well-formed deliveries with what BillRun can send and JSON cannot carry as such: each is kept (200),
+# its oddity stays visible (the issues) and it is stored as strict JSON, on SQLite and PostgreSQL.
+ODD_DELIVERIES: list[tuple[str, bytes, str, Any, str]] = [
+    (
+        "a map key holding brackets",
+        b"module=balances&action=update&modifiedUser=crm&after[aid]=1"
+        b"&after[balance][groups][DATA+%5B5GB%5D][usagev]=1073741824",
+        "balances.update",
+        {"after": {"aid": 1, "balance": {"groups": {"DATA [5GB": "1073741824"}}}, "modifiedUser": "crm"},
+        "$.after.balance.groups['DATA [5GB']: '1073741824' is not of type 'object'",
+    ),
+    (
+        "numbers JSON cannot carry",
+        b"module=bills&action=afterPaymentAdjusted&old=1e999&new=NaN&aid=" + HUGE.encode(),
+        "bills.afterPaymentAdjusted",
+        {"old": "1e999", "new": "NaN", "aid": HUGE},
+        "$.old: '1e999' is not of type 'number'",
+    ),
+    (
+        "integers beyond 64 bits and INF",
+        b"module=bills&action=afterPaymentAdjusted&old=-INF&new=INF&aid=9223372036854775808",
+        "bills.afterPaymentAdjusted",
+        {"old": "-INF", "new": "INF", "aid": "9223372036854775808"},
+        "$.aid: '9223372036854775808' is not of type 'integer'",
+    ),
+    (
+        "a list index of 5,000 digits",
+        f"module=collection&action=in_collection&step[extra_params][state]=in_collection"
+        f"&step[extra_params][aids][{HUGE}]=7".encode(),
+        "collection.in_collection",
+        {"step": {"extra_params": {"state": "in_collection", "aids": {HUGE: "7"}}}},
+        "$.step.extra_params.aids",
+    ),
+    (
+        "invalid UTF-8",
+        b"module=accounts&action=create&modifiedUser=crm&after[aid]=5&after[firstname]=Dan%ff",
+        "accounts.create",
+        {"after": {"aid": 5, "firstname": "Dan\ufffd"}, "modifiedUser": "crm"},
+        "invalid UTF-8 replaced by U+FFFD",
+    ),
+    (
+        "a step name of 255 characters",
+        b"module=collection&action=" + "שלב".encode() * 85 + b"&step[step_code]=x",
+        "collection." + "שלב" * 85,
+        {"step": {"step_code": "x"}},
+        "",
+    ),
+    (
+        "a step named like a group: a custom step",
+        b"module=collection&action=trackchanges&step[step_code]=trackchanges",
+        "collection.trackchanges",
+        {"step": {"step_code": "trackchanges"}},
+        "",
+    ),
+    (
+        "an action named like a group",
+        b"module=subscribers&action=trackchanges&modifiedUser=crm",
+        "subscribers.trackchanges",
+        {"modifiedUser": "crm"},
+        "$.type: subscribers.trackchanges is not in the catalog",
+    ),
+    (
+        "a field nested deeper than PHP allows",
+        b"module=accounts&action=update&modifiedUser=crm&after[aid]=5&before" + b"[x]" * 65 + b"=1",
+        "accounts.update",
+        {"after": {"aid": 5}, "modifiedUser": "crm"},
+        "variable 'before' dropped",
+    ),
+]
+
+
+@pytest.mark.parametrize("name,body,event_type,data,issue", ODD_DELIVERIES, ids=[o[0] for o in ODD_DELIVERIES])
+def test_odd_but_well_formed_deliveries_are_kept(
+    service: Service, name: str, body: bytes, event_type: str, data: Any, issue: str
+) -> None:
+    service.subscribe("http://127.0.0.1:9/hook", "*")
+    response = service.client().post(service.ingest_url(), data=body, headers=FORM)
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["type"] == event_type and response.get_json()["deliveries"] == 1
+    (stored,) = events(service)
+    assert stored.type == event_type and stored.data == data
+    assert stored.schema_valid is (not issue)
+    assert not issue or any(issue in error for error in stored.validation_errors or []), stored.validation_errors
+    json.dumps(stored.envelope(), allow_nan=False, ensure_ascii=False).encode("utf-8")  # strict JSON, signable
+
+
+def test_json_bodies_with_lone_surrogates_and_non_finite_numbers_are_kept_and_delivered(
+    service: Service, receiver: Receiver
+) -> None:
+    hook = service.subscribe(receiver.url, "accounts.*")
+    body = b'{"module":"accounts","action":"create","modifiedUser":"crm\\ud800","after":{"aid":1e999,"firstname":"\\udc00"}}'
+    response = service.client().post(service.ingest_url(), data=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 200, response.get_json()
+    worker = Worker(service.db, service.settings, poll_seconds=0.05)
+    worker.start()
+    try:
+        (got,) = receiver.wait_for(1)
+    finally:
+        worker.stop(10)
+    envelope = standardwebhooks.Webhook(hook["secret"]).verify(got.body, got.headers)
+    assert envelope["data"] == {"modifiedUser": "crm\ufffd", "after": {"aid": "1e999", "firstname": "\ufffd"}}
+    json.loads(got.body, parse_constant=lambda name: pytest.fail(f"{name} in a delivered body"))
+    (stored,) = events(service)
+    assert "body: 2 lone surrogates (\\ud800 to \\udfff) replaced by U+FFFD" in (stored.validation_errors or [])
+
+
+def test_an_uncatalogued_event_is_counted_only_once_stored(service: Service) -> None:
+    body = b"module=accounts&action=archive_never_stored&after%5Baid%5D=7"
+    path = service.ingest_url()
+    with service.db.session() as session:
+        (token,) = ingest_tokens.list_ingest_tokens(session)
+        ingest_tokens.revoke_ingest_token(session, token.id)
+    assert service.client().post(path, data=body, headers=FORM).status_code == 401
+    metrics = service.client().get("/metrics").get_data(as_text=True)
+    assert "archive_never_stored" not in metrics
 
 
 def test_malformed_body_is_400(service: Service) -> None:
