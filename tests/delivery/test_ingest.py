@@ -118,6 +118,19 @@ def test_an_event_the_catalog_does_not_know_is_kept_marked_and_delivered_to_wild
     assert targets == {everything["id"], accounts["id"]}
     metrics = service.client().get("/metrics").get_data(as_text=True)
     assert 'billrun_connector_uncatalogued_events_total{type="accounts.archive"}' in metrics
+    # The delivery log says so too, beside a catalogued event's deliveries.
+    known = encode_form("accounts.update", get_catalog().samples("accounts.update")[0]["data"])
+    assert service.client().post(service.ingest_url(), data=known, headers=FORM).status_code == 200
+    log = service.client().get(f"/api/v1/hooks/{accounts['id']}/deliveries", headers=service.auth()).get_json()["data"]
+    assert [(d["event_type"], d["event_in_catalog"]) for d in log] == [
+        ("accounts.update", True),
+        ("accounts.archive", False),
+    ]
+    detail = service.client().get(f"/api/v1/deliveries/{log[1]['id']}", headers=service.auth()).get_json()
+    assert detail["event_in_catalog"] is False and detail["event_schema_valid"] is False
+    assert (
+        detail["event_issues"][0] == "$.type: accounts.archive is not in the catalog; typed by the schema of its module"
+    )
 
 
 @pytest.mark.parametrize(
