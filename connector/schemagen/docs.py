@@ -148,6 +148,8 @@ class _Docs:
                 return []
             return self.nested_rows(target_path, target, path)
         rows = self.rows(base, field, f"{path}.") if "properties" in field else []
+        for branch in field.get("anyOf", ()):  # "an object or a string": the object's fields
+            rows.extend(self.nested_rows(base, branch, path))
         if isinstance(field.get("items"), dict):
             rows.extend(self.nested_rows(base, field["items"], f"{path}[]"))
         extra = field.get("additionalProperties")

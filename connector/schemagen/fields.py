@@ -560,12 +560,15 @@ DOCUMENT_FIELDS: dict[str, tuple[str, dict[str, Schema], tuple[str, ...]]] = {
             "rejection_code": s("Gateway rejection code."),
             "original_txid": s("Transaction id of the payment this one corrects or rejects."),
             "cancelled": b("Whether the payment was cancelled."),
-            "payment_method": obj(
-                "The card paid with, as the gateway reports it (CreditGuard).",
-                {
-                    "expiration_date": s("Card expiry, e.g. 0427."),
-                    "last_four_digits": s("Last four digits of the card."),
-                },
+            "payment_method": or_string(
+                obj(
+                    "The card paid with, as CreditGuard reports it; a custom payment gateway's response file"
+                    " may give it as text instead.",
+                    {
+                        "expiration_date": s("Card expiry, e.g. 0427."),
+                        "last_four_digits": s("Last four digits of the card."),
+                    },
+                )
             ),
         },
         ("aid",),

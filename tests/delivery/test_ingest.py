@@ -254,6 +254,17 @@ def test_json_bodies_with_lone_surrogates_and_non_finite_numbers_are_kept_and_de
     assert "body: 2 lone surrogates (\\ud800 to \\udfff) replaced by U+FFFD" in (stored.validation_errors or [])
 
 
+def test_a_step_name_of_255_characters_is_subscribed_to_and_delivered(service: Service) -> None:
+    step = ("תזכורת (יום 3) " * 17)[:254] + "!"
+    assert len(step) == 255
+    hook = service.subscribe("http://127.0.0.1:9/hook", f"collection.{step}")
+    body = f"module=collection&action={step}&step[step_code]={step}".encode()
+    response = service.client().post(service.ingest_url(), data=body, headers=FORM)
+    assert response.status_code == 200 and response.get_json()["deliveries"] == 1
+    assert [d.subscription_id for d in deliveries(service)] == [hook["id"]]
+    assert events(service)[0].type == f"collection.{step}"
+
+
 def test_an_uncatalogued_event_is_counted_only_once_stored(service: Service) -> None:
     body = b"module=accounts&action=archive_never_stored&after%5Baid%5D=7"
     path = service.ingest_url()
