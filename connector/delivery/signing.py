@@ -65,7 +65,12 @@ def envelope_body(envelope: Mapping[str, Any]) -> bytes:
     Text has no lone surrogates since the ingest replaces them; an event stored before that still has
     them escaped (``\\ud800``), so it can be signed and delivered rather than fail every attempt.
     """
-    body = {"id": envelope["id"], "type": envelope["type"], "timestamp": envelope["timestamp"], "data": envelope["data"]}
+    body = {
+        "id": envelope["id"],
+        "type": envelope["type"],
+        "timestamp": envelope["timestamp"],
+        "data": envelope["data"],
+    }
     try:
         return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
     except UnicodeEncodeError:
