@@ -21,6 +21,7 @@ from connector.api import (
     metrics_api,
     ops,
     plugin,
+    quarantine_api,
 )
 from connector.api.errors import handle_http_exception, register_error_handlers
 from connector.api.ops import DOCS_ASSETS_URL
@@ -59,6 +60,7 @@ def blueprints() -> list[flask.Blueprint]:
         plugin.blp,
         ingest.blp,
         deliveries.blp,
+        quarantine_api.blp,
         metrics_api.blp,
         billrun_link_api.blp,
     ]

@@ -2,8 +2,8 @@
 collection step name) of up to 255, on PostgreSQL. SQLite does not enforce lengths; its tables stay as
 they are (rebuilding ``events`` there would also run its cascades).
 
-Revision ID: 0009_longer_type_names
-Revises: 0008_subscription_lifecycle
+Revision ID: 0010_longer_type_names
+Revises: 0009_event_fanout
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_longer_type_names"
-down_revision = "0008_subscription_lifecycle"
+revision = "0010_longer_type_names"
+down_revision = "0009_event_fanout"
 branch_labels = None
 depends_on = None
 
