@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 from typing import Any
 
 import pytest
@@ -237,6 +238,36 @@ def test_odd_but_well_formed_deliveries_are_kept(
     assert stored.schema_valid is (not issue)
     assert not issue or any(issue in error for error in stored.validation_errors or []), stored.validation_errors
     json.dumps(stored.envelope(), allow_nan=False, ensure_ascii=False).encode("utf-8")  # strict JSON, signable
+
+
+_FIELDS = [
+    "after[aid]", "after[sid]", "after[from][sec]", "after[from][usec]", "after[services][0][from][sec]",
+    "after[services][x][quantity]", "after[services][]", "before[balance][groups][DATA [5GB]][usagev]",
+    "after[in_collection]", "after[overrides][9223372036854775808]", "bill[pays][0][amount]", "old", "new",
+    "step[extra_params][aids][]", "a.b c", "after[a[b]", "[x]", "", "after" + "[x]" * 70, "modifiedUser",
+]  # fmt: skip
+_VALUES = [
+    "1", "-1", "0", "1.5", "1e999", "-1e999", "NaN", "INF", "-INF", "9" * 5000, "-9223372036854775809",
+    "%ff", "%ed%a0%80", "%00", "", "true", "1.0E+20", "2024-01-31T00:00:00+02:00", "%5B%5D", "+", "%",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("action", ["create", "afterPaymentAdjusted", "in_collection", "Reminder (day 3)", "nope"])
+def test_no_body_with_a_module_and_an_action_is_refused_or_breaks(service: Service, action: str) -> None:
+    """Seeded random bodies of BillRun's field names and of values JSON cannot carry: always 200,
+    stored as strict JSON, on SQLite and PostgreSQL alike."""
+    rng = random.Random(f"ingest-{action}")
+    client, path = service.client(), service.ingest_url()
+    module = {"afterPaymentAdjusted": "bills", "in_collection": "collection", "Reminder (day 3)": "collection"}
+    for _ in range(60):
+        fields = [f"{rng.choice(_FIELDS)}={rng.choice(_VALUES)}" for _ in range(rng.randint(0, 12))]
+        body = "&".join([f"module={module.get(action, 'accounts')}", f"action={action}", *fields]).encode()
+        response = client.post(path, data=body, headers=FORM)
+        assert response.status_code == 200, (body, response.get_json())
+    stored = events(service)
+    assert len(stored) == 60
+    for event in stored:
+        json.dumps(event.envelope(), allow_nan=False, ensure_ascii=False).encode("utf-8")
 
 
 def test_json_bodies_with_lone_surrogates_and_non_finite_numbers_are_kept_and_delivered(
