@@ -2,8 +2,8 @@
 
 BillRun builds each webhook body with ``http_build_query`` (floats printed with PHP's ``precision``
 of 14 significant digits, strings by ``urlencode``), and a PHP receiver would read it back with
-``parse_str``. :func:`http_build_query` and :func:`parse_str` do what PHP 8 does; the tests under
-``tests/php/`` compare them with a real PHP, byte for byte and key for key.
+``parse_str``. :func:`http_build_query` and :func:`parse_str` do what PHP 8 does;
+``tests/delivery/test_php_wire.py`` compares them with a real PHP, byte for byte and key for key.
 
 What PHP keeps as bytes, JSON cannot: invalid UTF-8 becomes U+FFFD here, and every change or drop
 that PHP makes silently (a field nested deeper than 64 levels, an append past the largest index,

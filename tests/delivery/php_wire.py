@@ -1,6 +1,6 @@
 """Running PHP's own http_build_query, parse_str and curl (php_wire.php) from the tests.
 
-scripts/test installs Debian's php-cli and php-curl and sets BILLRUN_CONNECTOR_TEST_REQUIRE_PHP, so CI
+scripts/test installs Debian's php-cli and php-curl and sets BILLRUN_CONNECTOR_REQUIRE_PHP, so CI
 runs these tests; elsewhere they are skipped, with the reason, when PHP is missing.
 """
 
@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 SCRIPT = os.path.join(os.path.dirname(__file__), "php_wire.php")
-REQUIRE_ENV = "BILLRUN_CONNECTOR_TEST_REQUIRE_PHP"
+REQUIRE_ENV = "BILLRUN_CONNECTOR_REQUIRE_PHP"
 # BillRun's PHP: the default precision (14), which http_build_query prints floats with; parse_str
 # without the max_input_vars cap (a setting of a PHP receiver, not of the wire format).
 SETTINGS = ("-d", "precision=14", "-d", "max_input_vars=1000000", "-d", "display_errors=stderr")
