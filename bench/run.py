@@ -226,7 +226,8 @@ def ingest_breakdown(database_url: str, token_id: str, body: bytes, n: int = 300
     catalog = get_catalog()
     db = Database(database_url)
     runtime = Runtime(Settings.load(environ={}, database_url=database_url, secret_key="bench"), db, catalog)
-    event_type, data = billrun.parse_delivery(body, FORM_CONTENT_TYPE)
+    delivery = billrun.parse_delivery(body, FORM_CONTENT_TYPE)
+    event_type, data = delivery.type, delivery.data
     broken = {**data, "after": {**data["after"], "aid": "not a number"}}  # accepted, flagged with its errors
     assert catalog.validate_data(event_type, broken)
 
