@@ -104,9 +104,8 @@ def decode_json(body: bytes, *, max_bytes: int = MAX_BODY_BYTES) -> tuple[dict[s
 
 
 def _iso(moment: datetime) -> str:
-    moment = moment.astimezone(UTC)
-    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
-    return f"{text}.{moment.microsecond:06d}Z" if moment.microsecond else f"{text}Z"
+    """ISO 8601 in UTC with a ``Z``; microseconds only when there are any."""
+    return moment.astimezone(UTC).isoformat()[:-6] + "Z"  # drops "+00:00"
 
 
 def _date(value: Any) -> Any:
@@ -153,6 +152,9 @@ def _scalar(text: str, kind: str, strict: bool) -> tuple[bool, Any]:
     return False, text
 
 
+_STRING_ONLY = ("string",)
+
+
 def _is_index(key: str) -> bool:
     """A list index as PHP writes one: a non-negative integer key (``0``, ``12``; not ``01``)."""
     number = php.int_key(key)
@@ -171,6 +173,8 @@ def _is_date(value: dict[str, Any]) -> bool:
 
 
 def _string(value: str, kinds: tuple[str, ...]) -> Any:
+    if kinds == _STRING_ONLY:  # most fields: nothing to coerce
+        return value
     strict = "string" in kinds
     for kind in kinds:
         converted, result = _scalar(value, kind, strict)

@@ -125,13 +125,14 @@ def _form_bytes(raw: bytes) -> bytes:
     return unquote_to_bytes(raw) if b"%" in raw else raw
 
 
-def _utf8(raw: bytes, notes: Notes, what: str) -> str:
-    """*raw* as text; invalid UTF-8 (PHP keeps any bytes, JSON cannot) becomes U+FFFD, with a note."""
+def _utf8(raw: bytes, notes: Notes, what: str, of: str | None = None) -> str:
+    """*raw* as text; invalid UTF-8 (PHP keeps any bytes, JSON cannot) becomes U+FFFD, with a note
+    on *what* (``of`` a variable: the note is only written when needed)."""
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
         text = raw.decode("utf-8", errors="replace")
-        notes.add(f"{what} {_shown(text)}: invalid UTF-8 replaced by U+FFFD")
+        notes.add(f"{what}{f' of {of}' if of is not None else ''} {_shown(text)}: invalid UTF-8 replaced by U+FFFD")
         return text
 
 
@@ -287,7 +288,7 @@ def parse_str(body: bytes) -> tuple[dict[str, Any], list[str]]:
                 f"field {_shown(raw_field[:100].decode('ascii', 'replace'))} dropped: PHP ignores a field without a name"
             )
             continue
-        fields.append((reading, _utf8(_form_bytes(raw_value), notes, f"a value of {reading.path[0]}")))
+        fields.append((reading, _utf8(_form_bytes(raw_value), notes, "a value", reading.path[0])))
     arrays = _Arrays(any(None in reading.path for reading, _ in fields), notes)
     for reading, value in fields:
         arrays.assign(reading, value)
