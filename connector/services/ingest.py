@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from connector import billrun, ingest_urls
-from connector.metrics import UNCATALOGUED
+from connector.metrics import UNCATALOGUED, count_type
 from connector.services.errors import Unauthorized
 from connector.services.events import Verdict, accept_ingested, assess
 from connector.services.runtime import Runtime
@@ -43,5 +43,5 @@ def ingest_billrun(runtime: Runtime, token: str, body: bytes, content_type: str)
     if stored is None:
         raise Unauthorized("this ingest URL was revoked")
     if not runtime.catalog.knows(event_type):  # counted once stored: an operator sees new types arrive
-        UNCATALOGUED.labels(event_type).inc()
+        count_type(UNCATALOGUED, event_type)
     return Ingested(stored, verdict)
