@@ -152,7 +152,7 @@ def run_latency(env: Env, databases: Databases, workers: Workers) -> Sample:
     ingest = seed.tenant(database)
     subscribers = seed.subscriptions(database, ingest.tenant_id, [env.receiver.url(f"/f/{i}") for i in range(FANOUT)])
     # The body the worker will send, but for the event id (made by the ingest): the same size.
-    _, data = billrun.parse_delivery(ingest.body, ingest.headers["Content-Type"])
+    data = billrun.parse_delivery(ingest.body, ingest.headers["Content-Type"]).data
     msg_id = ids.event_id()
     body = envelope_body(envelope(msg_id, seed.EVENT_TYPE, utcnow(), data))
     messages = [Message(s.url, msg_id, body, s.secret) for s in subscribers]

@@ -88,7 +88,8 @@ def breakdown(database_url: str, ingest: Ingest, calls: int, http_noop_p50: floa
     secret_key = runtime.settings.secret_key
     token_id = ingest_urls.read_token(secret_key, ingest.token)
     assert token_id is not None
-    event_type, data = billrun.parse_delivery(ingest.body, content_type, catalog=runtime.catalog)
+    delivery = billrun.parse_delivery(ingest.body, content_type, catalog=runtime.catalog)
+    event_type, data = delivery.type, delivery.data
     verdict = assess(runtime, event_type, data)
 
     def write() -> None:
