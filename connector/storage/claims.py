@@ -17,6 +17,7 @@ from sqlalchemy import and_, bindparam, or_, select, update
 
 from connector.storage.deliveries import CANCELLED, FAILED, PENDING, SUCCEEDED, finish
 from connector.storage.engine import Executor
+from connector.storage.events import FANOUT_PENDING, WAITING
 from connector.storage.models import Delivery, DeliveryAttempt, Event, Subscription, envelope, utcnow
 from connector.storage.subscriptions import ACTIVE, DISABLED, valid_secrets
 
@@ -151,6 +152,26 @@ _START_FAILING = (
 _WORN_OUT = select(_S.c.id).where(
     _S.c.id.in_(bindparam("ids", expanding=True)), _S.c.status == ACTIVE, _S.c.failing_since <= bindparam("limit")
 )
+
+
+_DUE = (
+    select(_D.c.id)
+    .where(
+        _D.c.status == PENDING,
+        _D.c.next_attempt_at <= bindparam("now"),
+        or_(_D.c.lease_expires_at.is_(None), _D.c.lease_expires_at < bindparam("now")),
+    )
+    .limit(1)
+)
+_TO_FAN_OUT = select(_E.c.id).where(WAITING, _E.c.fanout_state == FANOUT_PENDING).limit(1)
+
+
+def work_waiting(session: Executor, now: datetime | None = None) -> bool:
+    """Whether some delivery is due and unleased, or some event waits for its fan-out: two index
+    lookups, for a worker that has nothing to do to ask before it takes the write lock."""
+    if session.execute(_TO_FAN_OUT).first() is not None:
+        return True
+    return session.execute(_DUE, {"now": now or utcnow()}).first() is not None
 
 
 def claim(
