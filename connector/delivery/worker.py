@@ -32,7 +32,7 @@ from connector.delivery.netguard import NetGuard
 from connector.delivery.pacing import Pacer
 from connector.delivery.policy import Outcome, RetryPolicy
 from connector.delivery.sender import Sender
-from connector.delivery.signing import Signer, envelope_body
+from connector.delivery.signing import Signer
 from connector.metrics import ATTEMPT_SECONDS, ATTEMPTS
 from connector.storage import Database, claims, fanout, retention, subscriptions
 from connector.storage.models import utcnow
@@ -96,9 +96,10 @@ class Worker:
         self.poll_seconds = poll_seconds
         self.purge_every_seconds = purge_every_seconds
         self.threads = settings.worker_threads
-        # Jobs claimed ahead, so the pool never idles between batches; a job that waits too long
-        # for a thread is handed back unsent (see _attempt), so this cannot outlive a lease.
-        self.capacity = 4 * self.threads
+        # Jobs claimed ahead, so the pool never idles between batches and one transaction records
+        # and claims many; a job that waits too long for a thread is handed back unsent (see
+        # _attempt), so this cannot outlive a lease.
+        self.capacity = 8 * self.threads
         # Claim again once this many slots are free: one transaction records the finished
         # attempts and claims their successors, while the pool still has work queued.
         self.refill_at = self.capacity // 2
@@ -335,7 +336,7 @@ class Worker:
 
     def attempt(self, job: claims.Job) -> claims.AttemptOutcome:
         """Sign and POST one delivery; returns what should be recorded."""
-        body = envelope_body(job.envelope)
+        body = job.body
         started_at = utcnow()
         headers = _signer(job.secrets).headers(job.event_id, int(started_at.timestamp()), body)
         result = self.sender.post(job.target_url, body, headers)

@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import Text, and_, bindparam, cast, or_, select, update
 
+from connector.envelopes import body_bytes
 from connector.storage.deliveries import CANCELLED, FAILED, PENDING, SUCCEEDED, finish
 from connector.storage.engine import Executor
 from connector.storage.events import FANOUT_PENDING, WAITING
-from connector.storage.models import Delivery, DeliveryAttempt, Event, Subscription, envelope, utcnow
+from connector.storage.models import Delivery, DeliveryAttempt, Event, Subscription, utcnow
 from connector.storage.subscriptions import ACTIVE, DISABLED, valid_secrets
 
 
@@ -32,7 +33,7 @@ class Job:
     attempt_count: int
     target_url: str
     secrets: tuple[str, ...]
-    envelope: dict[str, Any]
+    body: bytes  # the delivery body, exactly as it is signed and sent
     lease_expires_at: datetime
 
 
@@ -88,7 +89,7 @@ _JOB_ROWS = (
         _E.c.id.label("event_id"),
         _E.c.type,
         _E.c.timestamp,
-        _E.c.data,
+        cast(_E.c.data, Text).label("data_json"),  # the stored text, spliced into the body as it is
         _S.c.id.label("subscription_id"),
         _S.c.status,
         _S.c.target_url,
@@ -206,7 +207,7 @@ def claim(
                 attempt_count=row.attempt_count,
                 target_url=row.target_url,
                 secrets=tuple(valid_secrets(row, now)),  # type: ignore[arg-type]
-                envelope=envelope(row.event_id, row.type, row.timestamp, row.data),
+                body=body_bytes(row.event_id, row.type, row.timestamp, row.data_json),
                 lease_expires_at=until,
             )
         )
