@@ -243,13 +243,13 @@ class Worker:
         """
         for attempt in range(5):
             try:
+                started = time.monotonic()
+                written = 0
                 with self.db.engine.begin() as connection:
                     more = False
                     if fan_out:
-                        started = time.monotonic()
                         result = fanout.fan_out(connection, self.catalog.subscription_keys, self.fanout_pacer.size)
-                        self.fanout_pacer.done(result.deliveries, time.monotonic() - started)
-                        more = result.more
+                        written, more = result.deliveries, result.more
                     if handed_back:
                         claims.release(connection, self.worker_id, handed_back)
                     if outcomes:
@@ -259,9 +259,14 @@ class Worker:
                             outcomes,
                             disable_after_failing_seconds=self.settings.disable_after_failing_seconds,
                         )
-                    if limit <= 0:
-                        return [], more
-                    return claims.claim(connection, self.worker_id, limit, self.settings.lease_seconds), more
+                    jobs = (
+                        claims.claim(connection, self.worker_id, limit, self.settings.lease_seconds)
+                        if limit > 0
+                        else []
+                    )
+                if fan_out:  # the whole transaction held the write lock: size the next fan-out by it
+                    self.fanout_pacer.done(written, time.monotonic() - started)
+                return jobs, more
             except Exception:
                 # A database hiccup must not kill the worker. Attempts that stay unrecorded (and
                 # jobs not released) are due again once their lease expires: at least once, never
