@@ -9,7 +9,7 @@ import flask
 import flask_smorest
 from flask import Flask
 
-from connector import __version__
+from connector import __version__, console
 from connector.api import (
     billrun_link_api,
     catalog_api,
@@ -21,6 +21,7 @@ from connector.api import (
     metrics_api,
     ops,
     plugin,
+    quarantine_api,
 )
 from connector.api.errors import handle_http_exception, register_error_handlers
 from connector.api.ops import DOCS_ASSETS_URL
@@ -59,6 +60,7 @@ def blueprints() -> list[flask.Blueprint]:
         plugin.blp,
         ingest.blp,
         deliveries.blp,
+        quarantine_api.blp,
         metrics_api.blp,
         billrun_link_api.blp,
     ]
@@ -108,6 +110,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         parameters = [dict(p) for p in plugin.OPENAPI_PATH_PARAMETERS if p["name"] in rule.arguments]
         api.spec.path(rule=rule, operations=plugin.openapi_operations(), parameters=parameters)
     register_error_handlers(app)
+    console.install(app)
     if settings.in_process_worker:
         runtime.worker = InProcessWorker(database, settings).start()
     log.info(

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from connector.services.errors import Conflict, Invalid, NotFound
-from connector.services.events import accept_event, after_commit, schema_issues
+from connector.services.events import Verdict, accept_event, after_commit, assess
 from connector.services.principal import Principal
 from connector.services.runtime import Runtime
 from connector.services.subscriptions import owned, require_active
@@ -37,7 +37,7 @@ def publish(
         data=data,
         path="api",
         source="api",
-        issues=schema_issues(runtime, event_type, data),
+        verdict=assess(runtime, event_type, data),
         timestamp=timestamp,
         client_event_id=client_event_id,
     )
@@ -71,7 +71,7 @@ def send_test(
         data=runtime.catalog.samples(chosen)[0]["data"],
         path="test",
         source="test",
-        issues=[],
+        verdict=Verdict([], []),
         only_subscription_id=subscription.id,
     )
 
@@ -97,7 +97,31 @@ def page(
 ) -> tuple[list[tuple[Delivery, Event]], bool]:
     """Up to *limit* of a subscription's deliveries, newest first, and whether more follow."""
     owned(session, principal, subscription_id)
-    rows = deliveries.list_deliveries(session, subscription_id, status=status, limit=limit + 1, before=before)
+    return log(session, principal, subscription_id=subscription_id, status=status, limit=limit, before=before)
+
+
+def log(
+    session: Session,
+    principal: Principal,
+    *,
+    limit: int,
+    before: Cursor | None = None,
+    subscription_id: str | None = None,
+    status: str | None = None,
+    event_type: str | None = None,
+    tenant_id: int | None = None,
+) -> tuple[list[tuple[Delivery, Event]], bool]:
+    """The delivery log, newest first, filtered by subscription, status and event type, and whether
+    more follow; a tenant key sees its own tenant's, an admin key every tenant's or only *tenant_id*'s."""
+    rows = deliveries.list_deliveries(
+        session,
+        subscription_id,
+        tenant_id=principal.within(tenant_id),
+        status=status,
+        event_type=event_type,
+        limit=limit + 1,
+        before=before,
+    )
     return rows[:limit], len(rows) > limit
 
 
@@ -122,7 +146,7 @@ def retry(runtime: Runtime, session: Session, principal: Principal, delivery_id:
             + (f" (at the latest when its lease ends at {lease_end:%Y-%m-%dT%H:%M:%SZ})" if lease_end else "")
         )
     session.refresh(delivery)
-    after_commit(session, runtime.deliveries_due)
+    after_commit(session, runtime.work_due)
     return delivery, event
 
 
@@ -132,5 +156,5 @@ def recover(runtime: Runtime, session: Session, principal: Principal, subscripti
     require_active(subscription)
     count = deliveries.recover(session, subscription.id, since)
     if count:
-        after_commit(session, runtime.deliveries_due)
+        after_commit(session, runtime.work_due)
     return count

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connector import ids
-from connector.storage.engine import Executor
 from connector.storage.models import IngestToken, Tenant, utcnow
+from connector.storage.tenants import get_in_scope
 
 
 def create_ingest_token(session: Session, tenant: Tenant, source: str = "") -> IngestToken:
@@ -26,19 +26,9 @@ def list_ingest_tokens(session: Session, tenant_id: int | None = None) -> Sequen
     return session.scalars(query).all()
 
 
-def revoke_ingest_token(session: Session, token_id: str) -> IngestToken | None:
-    token = session.get(IngestToken, token_id)
+def revoke_ingest_token(session: Session, token_id: str, tenant_id: int | None = None) -> IngestToken | None:
+    """Revoke the ingest URL *token_id* of *tenant_id* (any tenant when ``None``); ``None`` when unknown."""
+    token = get_in_scope(session, IngestToken, token_id, tenant_id)
     if token is not None and token.revoked_at is None:
         token.revoked_at = utcnow()
     return token
-
-
-_INGEST_SOURCE = select(IngestToken.tenant_id, IngestToken.source).where(
-    IngestToken.id == bindparam("token_id"), IngestToken.revoked_at.is_(None)
-)
-
-
-def active_ingest_source(session: Executor, token_id: str) -> tuple[int, str] | None:
-    """The tenant and source of a live (not revoked) ingest URL, read in the ingest transaction."""
-    row = session.execute(_INGEST_SOURCE, {"token_id": token_id}).first()
-    return (row.tenant_id, row.source) if row is not None else None

@@ -19,7 +19,7 @@ from connector.services.principal import Principal
 from connector.storage import claims
 from connector.storage.models import Delivery, DeliveryAttempt
 
-from .conftest import Service, wait_until
+from .conftest import Service, fan_out_all, wait_until
 from .receiver import Receiver, Reply
 
 TYPE = "accounts.create"
@@ -104,6 +104,7 @@ def test_no_two_attempts_of_a_delivery_overlap_under_concurrent_retries_recovers
     hook = service.subscribe(receiver.url, TYPE)
     for _ in range(5):
         _publish(service)
+    assert fan_out_all(service.db) == 5  # the deliveries exist before anyone retries them
     for _ in range(3):
         workers(retry_schedule=(0, 0, 0, 0), retry_scale=1.0)
     with service.db.session() as session:
@@ -153,6 +154,7 @@ def test_a_lease_taken_after_the_retry_read_the_delivery_is_a_409(service: Servi
     the answer is still a 409 naming the lease, never a server error."""
     service.subscribe("http://127.0.0.1:9/hook", TYPE)
     _publish(service)
+    assert fan_out_all(service.db) == 1
     runtime = service.app.extensions["billrun_connector.runtime"]
     principal = Principal("key", "test", admin=False, tenant_id=service.tenant_id, tenant_name="acme")
     session = service.db.sessions()
