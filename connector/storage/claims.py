@@ -111,6 +111,7 @@ _RELEASE = (
     .values(lease_owner=None, lease_expires_at=None, updated_at=bindparam("now"))
 )
 _INSERT_ATTEMPTS = DeliveryAttempt.__table__.insert()
+_PRESENT = select(_D.c.id).where(_D.c.id.in_(bindparam("ids", expanding=True)))
 # Move attempted deliveries on, only where the worker still holds the lease; returns those ids.
 _OWNED_ATTEMPTED = and_(_D.c.id.in_(bindparam("ids", expanding=True)), _D.c.lease_owner == bindparam("owner"))
 _ATTEMPTED = {
@@ -223,6 +224,11 @@ def record_attempts(
     """
     now = now or utcnow()
     outcomes = list(outcomes)
+    if not outcomes:
+        return
+    # A delivery removed meanwhile (its subscription was deleted) took its log with it: nothing to record.
+    present = set(session.scalars(_PRESENT, {"ids": [o.job.delivery_id for o in outcomes]}))
+    outcomes = [o for o in outcomes if o.job.delivery_id in present]
     if not outcomes:
         return
     session.execute(

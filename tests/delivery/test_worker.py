@@ -15,7 +15,7 @@ from connector.delivery.worker import Worker
 from connector.storage import Database, claims, events, retention, stats
 from connector.storage import deliveries as delivery_log
 from connector.storage.models import Delivery, DeliveryAttempt, Event, Subscription, utcnow
-from connector.storage.subscriptions import create_subscription, rotate_secret, update_subscription
+from connector.storage.subscriptions import create_subscription, delete_subscription, rotate_secret, update_subscription
 from connector.storage.tenants import get_or_create_tenant
 
 from .conftest import fan_out_all, make_settings, wait_until
@@ -284,6 +284,28 @@ def test_expired_lease_is_taken_over_and_the_old_owner_ignored(db: Database, rec
     assert row.status == "pending" and row.lease_owner == "worker-b"  # worker-a's late result changed nothing
     with db.session() as s:
         assert len(list(s.scalars(select(DeliveryAttempt)))) == 1  # but its attempt is in the log
+
+
+def test_an_attempt_of_a_delivery_removed_meanwhile_does_not_stop_the_others_being_recorded(
+    db: Database, receiver: Receiver
+) -> None:
+    """A subscription deleted while an attempt of its delivery is in flight takes the delivery with it:
+    the attempts that came back with that one are still recorded, in the same transaction."""
+    tenant, removed_id, _ = subscribe(db, receiver.url)
+    _, kept_id, _ = subscribe(db, receiver.url + "/kept")
+    publish(db, tenant)
+    with db.session() as s:
+        jobs = claims.claim(s, "worker-a", 10, lease_seconds=30)
+    assert {job.subscription_id for job in jobs} == {removed_id, kept_id}
+    with db.session() as s:
+        delete_subscription(s, s.get(Subscription, removed_id))  # type: ignore[arg-type]
+    outcomes = [claims.AttemptOutcome(job, utcnow(), 5, 200, None, "ok", "succeeded") for job in jobs]
+    with db.session() as s:
+        claims.record_attempts(s, "worker-a", outcomes, disable_after_failing_seconds=60)
+    (row,) = deliveries(db)
+    assert (row.subscription_id, row.status, row.attempt_count, row.lease_owner) == (kept_id, "succeeded", 1, None)
+    with db.session() as s:
+        assert [a.delivery_id for a in s.scalars(select(DeliveryAttempt))] == [row.id]
 
 
 def test_release_gives_back_only_the_own_unattempted_claims(db: Database, receiver: Receiver) -> None:
