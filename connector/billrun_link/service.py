@@ -162,9 +162,12 @@ def _connection_id(db: Database, tenant: str) -> int:
 
 def sync(db: Database, settings: Settings, tenant: str) -> PassResult:
     """Reconcile now: read back every registered webhook, then do every pending call, backoff or not."""
-    return reconciler(db, settings).run(
+    result = reconciler(db, settings).run(
         _connection_id(db, tenant), verify=True, immediate=True, wait=LEASE_WAIT_SECONDS
     )
+    if result.forgotten:  # a disconnect finished while this waited
+        raise not_connected(tenant)
+    return result
 
 
 def disconnect(db: Database, settings: Settings, tenant: str, *, force: bool = False) -> DisconnectReport:

@@ -178,3 +178,35 @@ def test_two_requests_of_one_process_never_reconcile_a_connection_at_once(connec
     with connector.db.session() as session:
         billrun_links.release(session, connection_id, first.owner)
     assert second.run(connection_id, immediate=True).created == [("accounts", "create")]
+
+
+def test_a_disconnect_the_worker_finishes_while_the_command_waits_is_done(
+    connector: Connector, double: Double, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The command asks for the disconnect and waits for the worker's pass to end; that pass removes
+    the webhooks and forgets the connection: the command reports it done, not "busy"."""
+    connection_id = connected(connector, double)
+    connector.subscribe("accounts.create")
+    loop = Reconciler(connector.db, SECRET_KEY, owner="worker-loop", retry_scale=0.001)
+    assert loop.run(connection_id).created == [("accounts", "create")]
+    with connector.db.session() as session:
+        assert billrun_links.claim(session, connection_id, "worker-loop", 60)  # the worker's pass runs
+    monkeypatch.setattr(service, "LEASE_WAIT_SECONDS", 5.0)
+    outcome: list[object] = []
+
+    def disconnect() -> None:
+        try:
+            outcome.append(service.disconnect(connector.db, connector.settings, "acme"))
+        except service.LinkError as exc:
+            outcome.append(exc)
+
+    command = threading.Thread(target=disconnect)
+    command.start()
+    try:
+        wait_until(lambda: connector.status()["disconnect_requested_at"] is not None)
+        assert loop.run(connection_id).forgotten  # the worker's pass sees the request and completes it
+    finally:
+        command.join(30)
+    assert double.webhooks() == []
+    (report,) = outcome
+    assert isinstance(report, service.DisconnectReport), report
