@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
 import standardwebhooks
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, text, update
 
 from connector.delivery.worker import Worker
 from connector.storage import Database, claims, events, retention, stats
@@ -306,6 +307,50 @@ def test_an_attempt_of_a_delivery_removed_meanwhile_does_not_stop_the_others_bei
     assert (row.subscription_id, row.status, row.attempt_count, row.lease_owner) == (kept_id, "succeeded", 1, None)
     with db.session() as s:
         assert [a.delivery_id for a in s.scalars(select(DeliveryAttempt))] == [row.id]
+
+
+def test_recording_attempts_never_deadlocks_with_a_subscription_being_deleted(
+    db: Database, db_url: str, receiver: Receiver
+) -> None:
+    """PostgreSQL: a DELETE of a subscription locks it, then its deliveries; the worker, recording a
+    failed attempt, locks the delivery, then the subscription (its failure record). Taken in that order
+    the two wait for each other; the worker takes the subscription first, so one simply waits."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("row locks in this order exist only on PostgreSQL; SQLite serialises writers")
+    tenant, sub_id, _ = subscribe(db, receiver.url)
+    publish(db, tenant)
+    with db.session() as s:
+        jobs = claims.claim(s, "worker-a", 10, lease_seconds=30)
+    outcomes = [claims.AttemptOutcome(job, utcnow(), 5, 500, None, "no", "retry", utcnow()) for job in jobs]
+    errors: list[BaseException] = []
+
+    def record() -> None:
+        try:
+            with db.engine.begin() as connection:
+                claims.record_attempts(connection, "worker-a", outcomes, disable_after_failing_seconds=60)
+        except BaseException as exc:
+            errors.append(exc)
+
+    def waiting_for_a_lock() -> bool:
+        with db.engine.connect() as probe:
+            return bool(probe.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")))
+
+    with db.engine.connect() as deleter:
+        transaction = deleter.begin()
+        deleter.execute(select(Subscription.id).where(Subscription.id == sub_id).with_for_update())
+        recorder = threading.Thread(target=record)
+        recorder.start()
+        try:
+            wait_until(waiting_for_a_lock)  # the worker waits for the subscription
+            deleter.execute(delete(Subscription).where(Subscription.id == sub_id))  # and its deliveries
+            transaction.commit()
+        except BaseException as exc:
+            errors.append(exc)
+            transaction.rollback()
+        finally:
+            recorder.join(30)
+    assert errors == []
+    assert deliveries(db) == []
 
 
 def test_release_gives_back_only_the_own_unattempted_claims(db: Database, receiver: Receiver) -> None:
