@@ -60,6 +60,7 @@ def test_subscribing_never_waits_on_billrun(connector: Connector, double: Double
     assert len(double.log()) == calls  # no call to BillRun inside a subscribe or unsubscribe request
 
 
+@pytest.mark.slow  # waits out a BillRun call that takes 3 s
 def test_subscribing_never_waits_on_a_billrun_that_hangs(connector: Connector, double: Double) -> None:
     """A pass stuck in a call to a slow BillRun holds no transaction: subscribe and unsubscribe, through
     both subscription APIs, go on meanwhile (on SQLite too, where one writer waits for another)."""
