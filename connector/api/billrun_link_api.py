@@ -47,9 +47,16 @@ def _admin_only() -> None:
     context.end_transaction()  # the link's use cases run their own short transactions around BillRun's calls
 
 
-def _api_error(exc: service.LinkError) -> ApiError:
-    status = _STATUS.get(exc.code, 422)
-    return ApiError(status, exc.code, exc.message)
+def link_status(exc: service.LinkError, *, disconnecting: bool = False) -> int:
+    """The HTTP status of a refusal of the link (the admin API and the console answer alike): a
+    disconnect BillRun cannot complete now is a conflict, the connection being kept."""
+    if disconnecting and exc.code == "billrun_unreachable":
+        return 409
+    return _STATUS.get(exc.code, 422)
+
+
+def _api_error(exc: service.LinkError, *, disconnecting: bool = False) -> ApiError:
+    return ApiError(link_status(exc, disconnecting=disconnecting), exc.code, exc.message)
 
 
 class ConnectSchema(Schema):
@@ -109,7 +116,7 @@ class StatusSchema(Schema):
     last_pass = fields.Nested(PassSchema, metadata={"description": "What this request's pass did (PUT, sync)."})
 
 
-def _pass_view(result: PassResult) -> dict[str, Any]:
+def pass_view(result: PassResult) -> dict[str, Any]:
     def names(pairs: list[tuple[str, str]]) -> list[str]:
         return [f"{module}.{action}" for module, action in pairs]
 
@@ -129,7 +136,7 @@ def _status(tenant: str, result: PassResult | None = None) -> dict[str, Any]:
         view = service.status(context.database(), context.settings(), tenant)
     except service.LinkError as exc:
         raise _api_error(exc) from None
-    return view if result is None else view | {"last_pass": _pass_view(result)}
+    return view if result is None else view | {"last_pass": pass_view(result)}
 
 
 @blp.route("")
@@ -168,8 +175,7 @@ class Connection(MethodView):
         try:
             service.disconnect(context.database(), context.settings(), tenant, force=query["force"])
         except service.LinkError as exc:
-            status = 409 if exc.code == "billrun_unreachable" else _STATUS.get(exc.code, 422)
-            raise ApiError(status, exc.code, exc.message) from None
+            raise _api_error(exc, disconnecting=True) from None
 
 
 @blp.route("/sync", methods=["POST"])

@@ -1,6 +1,6 @@
 """The periodic reconcile beside the delivery worker: every connection, every few seconds.
 
-A pass that finds nothing to do costs two queries and no call to BillRun, so a subscription change
+A pass that finds nothing to do costs a few short transactions and no call to BillRun, so a subscription change
 reaches BillRun within ``check_seconds`` (2 s) plus the calls. Every ``verify_seconds`` (5 min) a pass
 also reads back each registered webhook, so one deleted behind the connector's back is registered
 again. Failed calls are retried with backoff (see :mod:`.reconcile`); the loop itself never stops on

@@ -134,9 +134,14 @@ class Reconciler:
     ) -> PassResult:
         """One pass on a connection. *immediate* ignores backoff; *wait* is how long to wait for another
         pass to end. On a connection being disconnected, the pass removes every webhook and then forgets
-        the connection, or (*force_forget*) forgets it even though BillRun may still hold some."""
+        the connection, or (*force_forget*) forgets it even though BillRun may still hold some. A
+        connection forgotten meanwhile (another pass completed its disconnect) ends with ``forgotten``."""
         result = PassResult()
-        if not self._claim(connection_id, wait):
+        claimed = self._claim(connection_id, wait)
+        if claimed is None:
+            result.forgotten = True
+            return result
+        if not claimed:
             result.busy = True
             return result
         try:
@@ -146,12 +151,16 @@ class Reconciler:
                 billrun_links.release(session, connection_id, self.owner)
         return result
 
-    def _claim(self, connection_id: int, wait: float) -> bool:
+    def _claim(self, connection_id: int, wait: float) -> bool | None:
+        """Take the connection's lease, waiting up to *wait* seconds for another pass to end: ``True``
+        once taken, ``False`` when still held, ``None`` when the connection no longer exists."""
         deadline = time.monotonic() + wait
         while True:
             with self.db.session() as session:
                 if billrun_links.claim(session, connection_id, self.owner, LEASE_SECONDS):
                     return True
+                if session.get(BillrunConnection, connection_id) is None:
+                    return None
             if time.monotonic() >= deadline:
                 return False
             time.sleep(CLAIM_POLL_SECONDS)
@@ -168,6 +177,7 @@ class Reconciler:
             self._forget(connection_id, result, force_forget)
             return
         if target is None:  # disconnected meanwhile
+            result.forgotten = True
             return
         client = self.client(connection_id, target.credentials)
         verified = False

@@ -8,6 +8,7 @@ ingest URL if it has none, and runs a first pass. The client secret is never ret
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -76,8 +77,9 @@ class DisconnectReport:
 
 
 def reconciler(db: Database, settings: Settings) -> Reconciler:
-    """A reconciler for one command or request."""
-    owner = f"{socket.gethostname()}:{os.getpid()}:link"
+    """A reconciler for one command or request; its lease owner is its own, so two requests served
+    by one process never reconcile one connection at once."""
+    owner = f"{socket.gethostname()}:{os.getpid()}:link:{secrets.token_hex(3)}"
     return Reconciler(db, settings.secret_key, owner=owner, retry_scale=settings.retry_scale)
 
 
@@ -160,9 +162,12 @@ def _connection_id(db: Database, tenant: str) -> int:
 
 def sync(db: Database, settings: Settings, tenant: str) -> PassResult:
     """Reconcile now: read back every registered webhook, then do every pending call, backoff or not."""
-    return reconciler(db, settings).run(
+    result = reconciler(db, settings).run(
         _connection_id(db, tenant), verify=True, immediate=True, wait=LEASE_WAIT_SECONDS
     )
+    if result.forgotten:  # a disconnect finished while this waited
+        raise not_connected(tenant)
+    return result
 
 
 def disconnect(db: Database, settings: Settings, tenant: str, *, force: bool = False) -> DisconnectReport:

@@ -12,6 +12,7 @@ from flask import Flask
 from connector.console import (  # noqa: F401  (each page module adds its routes to the blueprint)
     access_views,
     auth_views,
+    billrun_views,
     delivery_views,
     event_views,
     overview_views,

@@ -140,3 +140,15 @@ class IngestUrlCreateForm(Schema):
 
 class TenantSwitchForm(Schema):
     tenant_id = fields.Integer(required=True, strict=False, validate=validate.Range(min=1, max=2**31 - 1))
+
+
+class BillrunConnectForm(Schema):
+    url = fields.String(required=True)
+    client_id = fields.String(required=True)
+    client_secret = fields.String(required=True)
+    ingest_base_url = fields.String()
+    collection_steps = fields.String(load_default="", metadata={"description": "One step name per line."})
+
+
+class BillrunDisconnectForm(Schema):
+    force = fields.Boolean(load_default=False)

@@ -138,9 +138,12 @@ def retry(runtime: Runtime, session: Session, principal: Principal, delivery_id:
     assert subscription is not None
     require_active(subscription)
     if not deliveries.requeue(session, delivery.id):
+        # A worker may have leased it since it was read (PostgreSQL reads what was committed then).
+        session.refresh(delivery)
+        lease_end = delivery.lease_expires_at
         raise Conflict(
-            f"delivery {delivery.id!r} is being attempted right now; retry it once that attempt has ended "
-            f"(at the latest when its lease ends at {delivery.lease_expires_at:%Y-%m-%dT%H:%M:%SZ})"
+            f"delivery {delivery.id!r} is being attempted right now; retry it once that attempt has ended"
+            + (f" (at the latest when its lease ends at {lease_end:%Y-%m-%dT%H:%M:%SZ})" if lease_end else "")
         )
     session.refresh(delivery)
     after_commit(session, runtime.work_due)

@@ -109,10 +109,15 @@ def subscribe(
                 {"expires_in": [f"between {MIN_EXPIRES_IN} and {MAX_EXPIRES_IN} seconds"]},
             )
         expires_at = utcnow() + timedelta(seconds=expires_in)
+    tenant_id = tenant_for(session, principal, tenant).id
+    taken = Conflict(f"this tenant already has a webhook with id {webhook_id!r}")
+    # A webhook without an id of its own goes by its subscription id: a chosen id may not shadow one.
+    if webhook_id is not None and subscriptions.get_subscription(session, webhook_id, tenant_id) is not None:
+        raise taken
     try:
         subscription = subscriptions.create_subscription(
             session,
-            tenant_id=tenant_for(session, principal, tenant).id,
+            tenant_id=tenant_id,
             events=events,
             target_url=target_url,
             description=description,
@@ -122,7 +127,7 @@ def subscribe(
             expires_at=expires_at,
         )
     except subscriptions.DuplicateWebhookId:
-        raise Conflict(f"this tenant already has a webhook with id {webhook_id!r}") from None
+        raise taken from None
     session.flush()
     session.refresh(subscription)
     return subscription

@@ -227,12 +227,6 @@ def record_pass(session: Session, connection_id: int, error: str | None, verifie
         connection.last_verified_at = now
 
 
-def set_ingest_token(session: Session, connection_id: int, token_id: str) -> None:
-    connection = session.get(BillrunConnection, connection_id)
-    if connection is not None:
-        connection.ingest_token_id = token_id
-
-
 def claim(session: Session, connection_id: int, owner: str, seconds: float) -> bool:
     """Take the connection's lease (one reconciler at a time, across processes); ``False`` when held."""
     now = utcnow()

@@ -113,6 +113,16 @@ _RELEASE = (
     .values(lease_owner=None, lease_expires_at=None, updated_at=bindparam("now"))
 )
 _INSERT_ATTEMPTS = DeliveryAttempt.__table__.insert()
+# Before the worker touches deliveries it locks their subscriptions (PostgreSQL; SQLite serialises
+# writers): a subscription's DELETE locks the subscription, then its deliveries, so taking them in the
+# same order makes one wait for the other instead of both waiting for each other (a deadlock).
+_HOLD_SUBSCRIPTIONS = (
+    select(_S.c.id)
+    .where(_S.c.id.in_(select(_D.c.subscription_id).where(_D.c.id.in_(bindparam("ids", expanding=True)))))
+    .order_by(_S.c.id)
+    .with_for_update(key_share=True)
+)
+_PRESENT = select(_D.c.id).where(_D.c.id.in_(bindparam("ids", expanding=True)))
 # Move attempted deliveries on, only where the worker still holds the lease; returns those ids.
 _OWNED_ATTEMPTED = and_(_D.c.id.in_(bindparam("ids", expanding=True)), _D.c.lease_owner == bindparam("owner"))
 _ATTEMPTED = {
@@ -225,6 +235,7 @@ def release(session: Executor, worker_id: str, delivery_ids: Sequence[str], now:
     """
     if not delivery_ids:
         return 0
+    session.execute(_HOLD_SUBSCRIPTIONS, {"ids": list(delivery_ids)})
     result = session.execute(_RELEASE, {"ids": list(delivery_ids), "owner": worker_id, "now": now or utcnow()})
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
@@ -245,6 +256,13 @@ def record_attempts(
     """
     now = now or utcnow()
     outcomes = list(outcomes)
+    if not outcomes:
+        return
+    delivery_ids = [o.job.delivery_id for o in outcomes]
+    session.execute(_HOLD_SUBSCRIPTIONS, {"ids": delivery_ids})
+    # A delivery removed meanwhile (its subscription was deleted) took its log with it: nothing to record.
+    present = set(session.scalars(_PRESENT, {"ids": delivery_ids}))
+    outcomes = [o for o in outcomes if o.job.delivery_id in present]
     if not outcomes:
         return
     session.execute(

@@ -23,7 +23,8 @@ As the real one:
 
 Control (for tests), under ``/_double/``: ``GET webhooks`` (the store), ``GET log`` (every request:
 method, path, how the client authenticated), ``POST delete/<id>`` (behind the connector's back),
-``POST down`` (every other request is cut without an answer) / ``POST up``, ``POST expire-tokens``,
+``POST down`` (every other request is cut without an answer) / ``POST up``, ``POST hang?seconds=N``
+(every other request is answered N seconds late; 0 ends it), ``POST expire-tokens``,
 ``POST plugin?enabled=0|1``.
 """
 
@@ -58,6 +59,7 @@ class State:
         self.plugin_enabled = plugin_enabled
         self.basic_only = basic_only
         self.down = False
+        self.hang = 0.0  # seconds every request waits before it is answered
         self.tokens: dict[str, float] = {}  # token -> expiry (time.time())
         self.webhooks: list[dict[str, Any]] = []  # the Mongo collection, in insertion order
         self.log: list[dict[str, Any]] = []
@@ -104,6 +106,9 @@ class Handler(BaseHTTPRequestHandler):
                 self.connection.close()  # cut without an answer: the client sees a broken connection
                 return
             state.log.append({"method": self.command, "path": path, "auth": self._auth_style(form)})
+            hang = state.hang
+        if hang:
+            time.sleep(hang)  # a BillRun that takes its time (outside the lock: other requests go on)
         params = {**query, **form}  # $request->get: POST before GET
         if path == "/oauth2/token":
             self._token(form)
@@ -234,6 +239,9 @@ class Handler(BaseHTTPRequestHandler):
             elif command in ("down", "up"):
                 state.down = command == "down"
                 body = {"down": state.down}
+            elif command == "hang":
+                state.hang = float(query.get("seconds", "0"))
+                body = {"hang": state.hang}
             elif command == "expire-tokens":
                 state.tokens.clear()
                 body = {"expired": True}

@@ -72,8 +72,9 @@ def test_connect_once_then_subscriptions_reach_billrun(db_url: str, tmp_path: Pa
         requests.delete(base + f"/api/v1/hooks/{hook['id']}", headers={"Authorization": f"Bearer {key}"}, timeout=10)
         wait_until(lambda: double.webhooks() == [], timeout=10)
         status = run("billrun", "status", "--tenant", "acme")
-        assert status.returncode == 0 and "0 registered" in status.stdout
-        assert run("billrun", "disconnect", "--tenant", "acme").returncode == 0
+        assert status.returncode == 0 and "0 registered" in status.stdout, status.stdout + status.stderr
+        disconnected = run("billrun", "disconnect", "--tenant", "acme")
+        assert disconnected.returncode == 0, disconnected.stdout + disconnected.stderr
     finally:
         serve.send_signal(signal.SIGINT)
         try:

@@ -100,7 +100,7 @@ def test_worker_serves_its_own_metrics(db_url: str, tmp_path: Path) -> None:
             try:
                 text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=2).text
                 break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not serving yet
                 time.sleep(0.1)
         assert "billrun_connector_delivery_attempt_duration_seconds" in text, log.read_text()
     finally:

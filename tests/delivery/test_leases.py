@@ -13,9 +13,13 @@ import pytest
 from sqlalchemy import select
 
 from connector.delivery.worker import Worker
+from connector.services import deliveries as delivery_services
+from connector.services.errors import Conflict
+from connector.services.principal import Principal
+from connector.storage import claims
 from connector.storage.models import Delivery, DeliveryAttempt
 
-from .conftest import Service, wait_until
+from .conftest import Service, fan_out_all, wait_until
 from .receiver import Receiver, Reply
 
 TYPE = "accounts.create"
@@ -100,21 +104,33 @@ def test_no_two_attempts_of_a_delivery_overlap_under_concurrent_retries_recovers
     hook = service.subscribe(receiver.url, TYPE)
     for _ in range(5):
         _publish(service)
+    assert fan_out_all(service.db) == 5  # the deliveries exist before anyone retries them
     for _ in range(3):
         workers(retry_schedule=(0, 0, 0, 0), retry_scale=1.0)
     with service.db.session() as session:
         ids = [row.id for row in session.scalars(select(Delivery))]
     stop = time.monotonic() + 4
     codes: set[int] = set()
-    client = service.client()
-    while time.monotonic() < stop:  # bounded: four seconds of retries and recovers
-        for delivery_id in ids:
-            codes.add(client.post(f"/api/v1/deliveries/{delivery_id}/retry", headers=service.auth()).status_code)
-        recover = client.post(
-            f"/api/v1/hooks/{hook['id']}/recover", json={"since": "2000-01-01T00:00:00Z"}, headers=service.auth()
-        )
-        codes.add(recover.status_code)
-        time.sleep(0.02)
+
+    def hammer() -> None:  # bounded: four seconds of retries and recovers, from several clients at once
+        client = service.client()
+        while time.monotonic() < stop:
+            for delivery_id in ids:
+                answer = client.post(f"/api/v1/deliveries/{delivery_id}/retry", headers=service.auth())
+                with lock:
+                    codes.add(answer.status_code)
+            recover = client.post(
+                f"/api/v1/hooks/{hook['id']}/recover", json={"since": "2000-01-01T00:00:00Z"}, headers=service.auth()
+            )
+            with lock:
+                codes.add(recover.status_code)
+            time.sleep(0.02)
+
+    clients = [threading.Thread(target=hammer) for _ in range(4)]
+    for thread in clients:
+        thread.start()
+    for thread in clients:
+        thread.join()
     assert codes <= {202, 409} and 409 in codes
     wait_until(lambda: all(_delivery_row(service, i).lease_owner is None for i in ids), timeout=20)
     assert overlaps == []
@@ -131,3 +147,28 @@ def _delivery_row(service: Service, delivery_id: str) -> Delivery:
         row = session.get(Delivery, delivery_id)
         assert row is not None
         return row
+
+
+def test_a_lease_taken_after_the_retry_read_the_delivery_is_a_409(service: Service) -> None:
+    """On PostgreSQL a worker may lease the delivery between the retry's read of it and its update:
+    the answer is still a 409 naming the lease, never a server error."""
+    service.subscribe("http://127.0.0.1:9/hook", TYPE)
+    _publish(service)
+    assert fan_out_all(service.db) == 1
+    runtime = service.app.extensions["billrun_connector.runtime"]
+    principal = Principal("key", "test", admin=False, tenant_id=service.tenant_id, tenant_name="acme")
+    session = service.db.sessions()
+    try:
+        delivery_id = session.scalars(select(Delivery.id)).one()
+        read = session.get(Delivery, delivery_id)
+        assert read is not None and read.lease_owner is None
+        session.commit()  # the session keeps what it read (while referenced): the delivery without a lease
+        with service.db.engine.begin() as worker:
+            assert [job.delivery_id for job in claims.claim(worker, "worker-1", 10, 40)] == [delivery_id]
+        with pytest.raises(Conflict) as refused:
+            delivery_services.retry(runtime, session, principal, delivery_id)
+        session.rollback()
+    finally:
+        session.close()
+    assert "being attempted right now" in refused.value.message and "its lease ends at" in refused.value.message
+    assert _delivery(service).lease_owner == "worker-1"

@@ -29,6 +29,14 @@ HOSTILE = [
     ("http://example.org:99999/", "not a valid URL"),
     ("http://-bad-.example.org/", "not a valid host name"),
     ("http://[not-v6]/", "not a valid URL|not an IPv6 address"),
+    ("http://2130706433/", "IPv4 address in a form"),
+    ("http://0x7f.1/", "IPv4 address in a form"),
+    ("http://0177.0.0.1/", "IPv4 address in a form"),
+    ("http://127.1/", "IPv4 address in a form"),
+    ("http://010.010.010.010/", "IPv4 address in a form"),
+    ("http://134744072/", "IPv4 address in a form"),
+    ("http://127.0.0.1./", "IPv4 address in a form"),
+    ("http://example.org:0/", "port is 0"),
     ("", "empty"),
     ("http://example.org/" + "a" * 2100, "longer than 2048"),
 ]
@@ -76,6 +84,9 @@ def test_subscribing_strips_surrounding_whitespace(service: Any) -> None:
         ("http://[2001:db8::1]:8080/", "2001:db8::1", 8080),
         ("http://bücher.example/", "xn--bcher-kva.example", 80),
         ("http://203.0.113.7/x%20y", "203.0.113.7", 80),
+        ("http://example.org?to=ops@example.org", "example.org", 80),  # an @ after the authority is no user info
+        ("http://example.org/a@b#c@d", "example.org", 80),
+        ("http://123.example.org/", "123.example.org", 80),
     ],
 )
 def test_good_targets_parse(url: str, host: str, port: int) -> None:

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
 import standardwebhooks
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, text, update
 
 from connector.delivery.worker import Worker
 from connector.storage import Database, claims, events, retention, stats
 from connector.storage import deliveries as delivery_log
 from connector.storage.models import Delivery, DeliveryAttempt, Event, Subscription, utcnow
-from connector.storage.subscriptions import create_subscription, rotate_secret, update_subscription
+from connector.storage.subscriptions import create_subscription, delete_subscription, rotate_secret, update_subscription
 from connector.storage.tenants import get_or_create_tenant
 
 from .conftest import fan_out_all, make_settings, wait_until
@@ -284,6 +285,72 @@ def test_expired_lease_is_taken_over_and_the_old_owner_ignored(db: Database, rec
     assert row.status == "pending" and row.lease_owner == "worker-b"  # worker-a's late result changed nothing
     with db.session() as s:
         assert len(list(s.scalars(select(DeliveryAttempt)))) == 1  # but its attempt is in the log
+
+
+def test_an_attempt_of_a_delivery_removed_meanwhile_does_not_stop_the_others_being_recorded(
+    db: Database, receiver: Receiver
+) -> None:
+    """A subscription deleted while an attempt of its delivery is in flight takes the delivery with it:
+    the attempts that came back with that one are still recorded, in the same transaction."""
+    tenant, removed_id, _ = subscribe(db, receiver.url)
+    _, kept_id, _ = subscribe(db, receiver.url + "/kept")
+    publish(db, tenant)
+    with db.session() as s:
+        jobs = claims.claim(s, "worker-a", 10, lease_seconds=30)
+    assert {job.subscription_id for job in jobs} == {removed_id, kept_id}
+    with db.session() as s:
+        delete_subscription(s, s.get(Subscription, removed_id))  # type: ignore[arg-type]
+    outcomes = [claims.AttemptOutcome(job, utcnow(), 5, 200, None, "ok", "succeeded") for job in jobs]
+    with db.session() as s:
+        claims.record_attempts(s, "worker-a", outcomes, disable_after_failing_seconds=60)
+    (row,) = deliveries(db)
+    assert (row.subscription_id, row.status, row.attempt_count, row.lease_owner) == (kept_id, "succeeded", 1, None)
+    with db.session() as s:
+        assert [a.delivery_id for a in s.scalars(select(DeliveryAttempt))] == [row.id]
+
+
+def test_recording_attempts_never_deadlocks_with_a_subscription_being_deleted(
+    db: Database, db_url: str, receiver: Receiver
+) -> None:
+    """PostgreSQL: a DELETE of a subscription locks it, then its deliveries; the worker, recording a
+    failed attempt, locks the delivery, then the subscription (its failure record). Taken in that order
+    the two wait for each other; the worker takes the subscription first, so one simply waits."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("row locks in this order exist only on PostgreSQL; SQLite serialises writers")
+    tenant, sub_id, _ = subscribe(db, receiver.url)
+    publish(db, tenant)
+    with db.session() as s:
+        jobs = claims.claim(s, "worker-a", 10, lease_seconds=30)
+    outcomes = [claims.AttemptOutcome(job, utcnow(), 5, 500, None, "no", "retry", utcnow()) for job in jobs]
+    errors: list[BaseException] = []
+
+    def record() -> None:
+        try:
+            with db.engine.begin() as connection:
+                claims.record_attempts(connection, "worker-a", outcomes, disable_after_failing_seconds=60)
+        except BaseException as exc:
+            errors.append(exc)
+
+    def waiting_for_a_lock() -> bool:
+        with db.engine.connect() as probe:
+            return bool(probe.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")))
+
+    with db.engine.connect() as deleter:
+        transaction = deleter.begin()
+        deleter.execute(select(Subscription.id).where(Subscription.id == sub_id).with_for_update())
+        recorder = threading.Thread(target=record)
+        recorder.start()
+        try:
+            wait_until(waiting_for_a_lock)  # the worker waits for the subscription
+            deleter.execute(delete(Subscription).where(Subscription.id == sub_id))  # and its deliveries
+            transaction.commit()
+        except BaseException as exc:
+            errors.append(exc)
+            transaction.rollback()
+        finally:
+            recorder.join(30)
+    assert errors == []
+    assert deliveries(db) == []
 
 
 def test_release_gives_back_only_the_own_unattempted_claims(db: Database, receiver: Receiver) -> None:

@@ -243,6 +243,15 @@ def test_duplicate_id_is_refused_within_a_tenant(client: Any, key: Key) -> None:
     assert again["status"] == 0 and again["message"] == "this tenant already has a webhook with id 'dup'"
 
 
+def test_a_chosen_id_never_shadows_a_webhook_known_by_its_subscription_id(client: Any, key: Key) -> None:
+    first = client.post("/plugins/webhooks/create", data=CREATE, headers=key.headers).json["webhook"]["webhook_id"]
+    again = client.post("/plugins/webhooks/create", data={**CREATE, "webhook_id": first}, headers=key.headers).json
+    assert again["status"] == 0 and again["message"] == f"this tenant already has a webhook with id {first!r}"
+    assert [w["webhook_id"] for w in client.get("/plugins/webhooks/list", headers=key.headers).json["webhooks"]] == [
+        first
+    ]
+
+
 def test_webhook_ids_are_a_tenants_own(client: Any, key: Key, other_key: Key) -> None:
     """Another tenant's id neither collides nor shows: both create "dup", each reads and deletes its own."""
     mine = client.post("/plugins/webhooks/create", data={**CREATE, "webhook_id": "dup"}, headers=key.headers).json
