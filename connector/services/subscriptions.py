@@ -32,13 +32,28 @@ def owned(session: Session, principal: Principal, subscription_id: str) -> Subsc
     subscription = subscriptions.get_subscription(session, subscription_id, principal.scope)
     if subscription is not None:
         return subscription
-    removed = subscriptions.find_removed(session, subscription_id, principal.scope)
+    _raise_if_removed(session, subscription_id, principal.scope)
+    raise NotFound(f"no subscription {subscription_id!r} for this API key's tenant")
+
+
+def _raise_if_removed(session: Session, subscription_id: str, scope: int | None) -> None:
+    removed = subscriptions.find_removed(session, subscription_id, scope)
     if removed is not None:
         raise Gone(
             f"subscription {subscription_id!r} was already removed ({removed.reason}) "
             f"at {removed.removed_at:%Y-%m-%dT%H:%M:%SZ}"
         )
-    raise NotFound(f"no subscription {subscription_id!r} for this API key's tenant")
+
+
+def _hold(session: Session, subscription: Subscription) -> None:
+    """Lock the subscription's row until the transaction ends and read it again, so that two changes
+    of one subscription at once (PostgreSQL) follow each other; Gone if the first removed it."""
+    subscription_id, tenant_id = subscription.id, subscription.tenant_id
+    if subscriptions.lock_subscription(session, subscription_id):
+        session.refresh(subscription)
+        return
+    _raise_if_removed(session, subscription_id, tenant_id)
+    raise NotFound(f"no subscription {subscription_id!r}")
 
 
 def owned_webhook(session: Session, principal: Principal, webhook_id: str) -> Subscription:
@@ -143,6 +158,7 @@ def change(
     changes: Mapping[str, Any] | None = None,
 ) -> Subscription:
     """Change the given fields of a subscription the caller owns."""
+    _hold(session, subscription)
     subscriptions.update_subscription(
         subscription, events=events, target_url=target_url, status=status, changes=changes
     )
@@ -152,11 +168,13 @@ def change(
 
 def unsubscribe(session: Session, subscription: Subscription) -> None:
     """Remove the subscription; its pending deliveries go with it."""
+    _hold(session, subscription)
     subscriptions.delete_subscription(session, subscription)
 
 
 def rotate_secret(runtime: Runtime, session: Session, subscription: Subscription) -> Subscription:
     """A new signing secret; the previous one signs too during the rotation grace period."""
+    _hold(session, subscription)
     subscriptions.rotate_secret(subscription, runtime.settings.rotation_grace_seconds)
     session.flush()
     return subscription

@@ -205,6 +205,13 @@ def delete_subscription(session: Session, subscription: Subscription, reason: st
     session.flush()
 
 
+def lock_subscription(session: Session, subscription_id: str) -> bool:
+    """Lock the subscription's row until the transaction ends (``FOR UPDATE``; SQLite's write lock is
+    held already); False when it is gone."""
+    query = select(Subscription.id).where(Subscription.id == subscription_id).with_for_update()
+    return session.scalar(query) is not None
+
+
 def find_removed(session: Session, subscription_id: str, tenant_id: int | None) -> RemovedSubscription | None:
     """The record of a removed subscription of *tenant_id* (any tenant when ``None``)."""
     return get_in_scope(session, RemovedSubscription, subscription_id, tenant_id)
