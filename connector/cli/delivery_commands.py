@@ -164,13 +164,14 @@ def fire(event_type: str, target: str, timeout: float) -> None:
     import requests
 
     from connector.billrun_wire import FORM_CONTENT_TYPE, encode_form
-    from connector.catalog import get_catalog
+    from connector.catalog import UnknownEventType, get_catalog
+    from connector.cli.catalog_commands import unknown_type_error
 
     catalog = get_catalog()
-    if not catalog.deliverable(event_type):
-        raise click.BadParameter(
-            f"{event_type!r} is not a concrete event type (see `billrun-connector catalog`)", param_hint="TYPE"
-        )
+    try:
+        catalog.check_deliverable(event_type)
+    except UnknownEventType as exc:
+        raise unknown_type_error(exc) from None
     samples = catalog.samples(event_type)
     if not samples:
         raise click.ClickException(f"the catalog has no sample for {event_type}")
