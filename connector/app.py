@@ -22,12 +22,14 @@ from connector.api import (
     ops,
     plugin,
 )
+from connector.api.access_log import AccessLog
 from connector.api.errors import handle_http_exception, register_error_handlers
 from connector.api.ops import DOCS_ASSETS_URL
 from connector.api.schemas import ErrorSchema
 from connector.catalog import get_catalog
 from connector.config import Settings
 from connector.delivery.in_process import InProcessWorker
+from connector.delivery.netguard import describe_allowed
 from connector.services.runtime import Runtime
 from connector.storage import Database, upgrade
 
@@ -108,6 +110,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         parameters = [dict(p) for p in plugin.OPENAPI_PATH_PARAMETERS if p["name"] in rule.arguments]
         api.spec.path(rule=rule, operations=plugin.openapi_operations(), parameters=parameters)
     register_error_handlers(app)
+    app.wsgi_app = AccessLog(app.wsgi_app, settings.secret_key)  # type: ignore[method-assign]
     if settings.in_process_worker:
         runtime.worker = InProcessWorker(database, settings).start()
     log.info(
@@ -117,6 +120,6 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         "in-process delivery worker"
         if settings.in_process_worker
         else "no in-process worker (run `billrun-connector worker`)",
-        ", ".join(str(n) for n in settings.allowed_networks) or "none (public addresses only)",
+        describe_allowed(settings.allowed_networks),
     )
     return app

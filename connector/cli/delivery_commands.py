@@ -10,7 +10,14 @@ from urllib.parse import urlsplit
 import click
 
 from connector import __version__
-from connector.cli.options import allow_network_option, database_url_option, load_settings, open_database
+from connector.cli.options import (
+    allow_network_option,
+    announce_database,
+    database_errors,
+    database_url_option,
+    load_settings,
+    open_database,
+)
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +55,7 @@ def worker(
         allowed_networks=allowed_networks or None,
         worker_threads=threads,
     )
+    announce_database(settings)
     database = Database(settings.database_url)
     delivery_worker = Worker(database, settings)
 
@@ -58,7 +66,8 @@ def worker(
     # Before anything slow: a SIGTERM during start-up must still mean a clean stop.
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    upgrade(database)
+    with database_errors(settings):
+        upgrade(database)
     if metrics_port is not None:
         from prometheus_client import start_http_server
 
@@ -81,7 +90,8 @@ def worker(
 @click.option(
     "--base-url",
     default=None,
-    help="The connector's public base URL (env BILLRUN_CONNECTOR_BASE_URL; default http://HOST:PORT).",
+    help="The connector's URL as BillRun reaches it (env BILLRUN_CONNECTOR_BASE_URL; default: where "
+    "`serve` on this database listens, else http://HOST:PORT from BILLRUN_CONNECTOR_HOST and _PORT).",
 )
 def ingest_url_command(database_url: str | None, tenant: str, source: str, base_url: str | None) -> None:
     """Make an ingest URL for BillRun's webhooks plugin; the URL is printed alone on the last line.
@@ -89,13 +99,14 @@ def ingest_url_command(database_url: str | None, tenant: str, source: str, base_
     BillRun signs nothing, so the URL is the credential: keep it secret, and revoke it with
     `billrun-connector ingest-urls revoke ID` if it leaks.
     """
+    from connector.cli import server_address
     from connector.ingest_urls import ingest_url
     from connector.storage import ingest_tokens, tenants
 
     if not tenant.strip():
         raise click.BadParameter("must not be empty", param_hint="--tenant")
     settings = load_settings(database_url=database_url, base_url=base_url)
-    base = settings.base_url or f"http://{settings.host}:{settings.port}"
+    base, origin = server_address.ingest_base_url(settings)
     if urlsplit(base).scheme not in ("http", "https") or not urlsplit(base).netloc:
         raise click.BadParameter(f"{base!r} is not an http(s) URL", param_hint="--base-url")
     with open_database(settings) as database, database.session() as session:
@@ -103,6 +114,7 @@ def ingest_url_command(database_url: str | None, tenant: str, source: str, base_
         token = ingest_tokens.create_ingest_token(session, owner, source.strip())
         click.echo(f"Created ingest URL {token.id} for tenant {owner.name!r} (source {token.source!r})")
         url = ingest_url(base, settings.secret_key, token.id)
+    click.echo(f"base URL: {base} ({origin})", err=True)
     click.echo(url)
 
 
@@ -185,11 +197,51 @@ def fire(event_type: str, target: str, timeout: float) -> None:
             allow_redirects=False,
         )
     except requests.RequestException as exc:
-        raise click.ClickException(f"could not post to {target}: {exc}") from None
+        raise click.ClickException(_unreachable(target, exc, timeout)) from None
     click.echo(f"HTTP {response.status_code}")
     click.echo(response.text)
     if not response.ok:
         raise SystemExit(1)
+
+
+def _unreachable(url: str, error: BaseException, timeout: float) -> str:
+    """Why a POST to *url* got no answer, in one line that says what to check."""
+    import socket
+
+    import requests
+
+    parts = urlsplit(url)
+    where = parts.netloc or url
+    causes = _causes(error)
+    if any(isinstance(cause, socket.gaierror) for cause in causes):
+        return (
+            f"could not reach {parts.hostname}: the host name does not resolve (no such host here); "
+            "check the URL: an ingest URL made with --base-url points at that host, so for the connector "
+            "on this machine make one without --base-url"
+        )
+    if any(isinstance(cause, ConnectionRefusedError) for cause in causes):
+        return f"could not reach {where}: nothing listens there (connection refused); is the connector running?"
+    if isinstance(error, requests.Timeout):
+        return f"could not reach {where}: no answer within {timeout:g} s (--timeout)"
+    if isinstance(error, requests.exceptions.SSLError):
+        return f"could not reach {where}: the TLS handshake failed ({causes[-1]})"
+    if isinstance(error, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema)):
+        return f"{url!r} is not an http(s) URL: {error}"
+    return f"could not reach {where}: {causes[-1]}"
+
+
+def _causes(error: BaseException) -> list[BaseException]:
+    """*error* and what it wraps (requests and urllib3 nest the socket's error several deep), outermost first."""
+    found: list[BaseException] = []
+    pending = [error]
+    while pending:
+        current = pending.pop(0)
+        if any(current is seen for seen in found):
+            continue
+        found.append(current)
+        wrapped = [getattr(current, "reason", None), current.__cause__, current.__context__, *current.args]
+        pending.extend(item for item in wrapped if isinstance(item, BaseException))
+    return found
 
 
 def register(group: click.Group) -> None:

@@ -85,7 +85,7 @@ def _wait_up(base: str, log: Path) -> None:
     def up() -> bool:
         try:
             return requests.get(base + "/healthz", timeout=2).status_code == 200
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # not listening yet, or still loading the app
             return False
 
     try:
