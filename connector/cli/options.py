@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from connector.config import ConfigError, Settings, sqlite_path
+from connector.config import ConfigError, Settings, resolve_secret_key, sqlite_path
 
 if TYPE_CHECKING:
     from connector.storage import Database
@@ -104,5 +104,16 @@ def load_settings(*, resolve_secret: bool = True, **overrides: Any) -> Settings:
     """Settings from the environment and the command's flags, or a clean command-line error."""
     try:
         return Settings.load(resolve_secret=resolve_secret, **overrides)
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+def with_secret_key(settings: Settings) -> Settings:
+    """*settings* with their secret key resolved (see :func:`connector.config.resolve_secret_key`),
+    for a command that loaded them with ``resolve_secret=False`` and needs the key later."""
+    if settings.secret_key:
+        return settings
+    try:
+        return settings.replace(secret_key=resolve_secret_key(settings.database_url))
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from None

@@ -17,6 +17,7 @@ from connector.cli.options import (
     database_url_option,
     load_settings,
     open_database,
+    with_secret_key,
 )
 
 log = logging.getLogger(__name__)
@@ -56,12 +57,19 @@ def serve(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     shutdown = _Shutdown()
     shutdown.install()  # first: a signal during start-up means "stop once started", not a traceback
-    settings = load_settings(database_url=database_url, host=host, port=port, allowed_networks=allowed_networks or None)
+    settings = load_settings(
+        resolve_secret=False,  # not before the port is taken: a busy port leaves no file behind
+        database_url=database_url,
+        host=host,
+        port=port,
+        allowed_networks=allowed_networks or None,
+    )
     try:
         sockets = listening.bind(settings.host, settings.port)
     except listening.ListenError as exc:
         raise CannotServe(str(exc)) from None
     try:
+        settings = with_secret_key(settings)
         announce_database(settings, new_is_expected=True)
         with database_errors(settings):
             app = create_app(settings)

@@ -73,7 +73,7 @@ def test_a_busy_port_is_one_line_naming_the_fix(tmp_path: Path, busy_port: int) 
         rf"`billrun-connector serve --port \1`",
         lines[0],
     ), lines[0]
-    assert not (tmp_path / "billrun-connector.db").exists()  # nothing else started
+    assert list(tmp_path.iterdir()) == []  # nothing else started: no database, no secret key
 
 
 def test_the_suggested_port_is_free(tmp_path: Path, busy_port: int) -> None:
