@@ -21,6 +21,7 @@ from connector.api import (
     metrics_api,
     ops,
     plugin,
+    quarantine_api,
 )
 from connector.api.access_log import AccessLog
 from connector.api.errors import handle_http_exception, register_error_handlers
@@ -61,6 +62,7 @@ def blueprints() -> list[flask.Blueprint]:
         plugin.blp,
         ingest.blp,
         deliveries.blp,
+        quarantine_api.blp,
         metrics_api.blp,
         billrun_link_api.blp,
     ]

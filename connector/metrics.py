@@ -2,8 +2,9 @@
 
 Counters of work done are kept by the process that does it (events ingested by a web
 process, attempts by a worker). Whatever must be right across every process (queue
-depth, the age of the oldest due delivery, deliveries by status) is read from the
-database when ``/metrics`` is scraped.
+depth, the age of the oldest due delivery, what is waiting) is read from the database
+when ``/metrics`` is scraped, through index ranges as large as the work waiting, never
+the whole history.
 """
 
 from __future__ import annotations
@@ -27,6 +28,11 @@ EVENTS_INGESTED = Counter(
 UNCATALOGUED = Counter(
     "billrun_connector_uncatalogued_events",
     "Events from BillRun whose type the catalog does not know (kept and delivered to * and <module>.*), by type.",
+    ["type"],
+)
+EVENTS_QUARANTINED = Counter(
+    "billrun_connector_quarantined_events",
+    "Events this process kept in quarantine (strict schemas: the payload fails its schema), by type.",
     ["type"],
 )
 ATTEMPTS = Counter(
@@ -55,11 +61,24 @@ class QueueCollector(Collector):
             log.exception("reading queue metrics failed")
             return
         by_status = GaugeMetricFamily(
-            "billrun_connector_deliveries", "Stored deliveries by status (all processes).", labels=["status"]
+            "billrun_connector_deliveries",
+            "Deliveries waiting (pending) or given up (failed), all processes. Completed ones are counted "
+            "by billrun_connector_delivery_attempts_total.",
+            labels=["status"],
         )
-        for status, count in queue.by_status.items():
-            by_status.add_metric([status], count)
+        by_status.add_metric(["pending"], queue.pending)
+        by_status.add_metric(["failed"], queue.failed)
         yield by_status
+        yield GaugeMetricFamily(
+            "billrun_connector_fanout_pending_events",
+            "Events stored and not yet fanned out into deliveries.",
+            value=queue.events_waiting,
+        )
+        yield GaugeMetricFamily(
+            "billrun_connector_quarantined_events_waiting",
+            "Events held in quarantine (strict schemas) until released.",
+            value=queue.events_quarantined,
+        )
         yield GaugeMetricFamily(
             "billrun_connector_queue_depth", "Pending deliveries whose time has come.", value=queue.due
         )

@@ -7,17 +7,18 @@ const test = async (z, bundle) => {
   const url = apiUrl(bundle, '/api/v1/me');
   let response;
   try {
-    response = await z.request({ url });
+    response = await z.request({ url, skipThrowForStatus: true });
   } catch (error) {
     if (error.name === 'FetchError') {
       throw new z.errors.Error(`Could not reach the BillRun connector at ${url}: ${error.message}`, 'ConnectionError');
     }
     throw error;
   }
-  const me = response.data;
+  const me = response.status === 200 ? response.data : null;
   if (!me || !me.tenant || !me.tenant.name) {
     throw new z.errors.Error(
-      'The Connector URL answered, but not like a BillRun connector: check the URL.',
+      `The Connector URL answered${response.status === 200 ? '' : ` HTTP ${response.status}`}, but not like a BillRun `
+        + 'connector: check the URL with the person who runs your connector.',
       'AuthenticationError',
       response.status,
     );
@@ -40,14 +41,18 @@ module.exports = {
       type: 'string',
       required: true,
       placeholder: 'https://billrun-connector.example.com',
-      helpText: 'The address of your BillRun connector, the service that relays BillRun\'s webhooks.',
+      helpText: 'The web address of your BillRun connector: the service that receives BillRun\'s events and passes '
+        + 'them on to Zapier. The person who runs it for your company (your BillRun administrator or IT team) can '
+        + 'give it to you.',
     },
     {
       key: 'api_key',
       label: 'API Key',
       type: 'password',
       required: true,
-      helpText: 'A connector API key for your tenant, made with `billrun-connector keys create --tenant <name> --label zapier`.',
+      helpText: 'The key that lets Zapier use your company\'s BillRun connector. Ask the person who runs the connector '
+        + 'to create a key for Zapier and send it to you; it only lets Zapier subscribe to your company\'s events. '
+        + 'Keep it secret like a password.',
     },
   ],
   test,

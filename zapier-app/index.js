@@ -1,5 +1,5 @@
 'use strict';
-/** The Zapier app: API-key authentication and one instant trigger per BillRun event type. */
+/** The Zapier app: API-key authentication, instant triggers for everyday BillRun events and one for any event type. */
 const authentication = require('./authentication');
 const middleware = require('./middleware');
 const triggers = require('./triggers');

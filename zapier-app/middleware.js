@@ -15,8 +15,8 @@ const addApiKey = (request, z, bundle) => {
 const explainUnauthorized = (response, z) => {
   if (response.status === 401) {
     throw new z.errors.Error(
-      'Invalid API key: the BillRun connector rejected it. Create a key with '
-        + '`billrun-connector keys create --tenant <name> --label zapier` and reconnect.',
+      'Invalid API key: the BillRun connector does not accept it (mistyped, or revoked). Ask the person who runs '
+        + 'your connector for a new key for Zapier and reconnect.',
       'AuthenticationError',
       401,
     );

@@ -69,7 +69,17 @@ class EventAcceptedSchema(Schema):
     client_id = fields.String(allow_none=True)
     type = fields.String(required=True)
     timestamp = fields.String(required=True)
-    deliveries = fields.Integer(required=True, metadata={"description": "Subscriptions it was queued for."})
+    deliveries = fields.Integer(
+        allow_none=True,
+        metadata={"description": "Deliveries made for it; null while its fan-out is pending or it is in quarantine."},
+    )
+    fanout = fields.String(
+        required=True,
+        metadata={
+            "description": "`pending` (the worker makes its deliveries next), `done`, or `quarantined` "
+            "(strict schemas: held back until an operator releases it)."
+        },
+    )
     schema_valid = fields.Boolean(required=True)
     validation_errors = fields.List(fields.String(), allow_none=True)
 
@@ -144,6 +154,7 @@ def _accepted(stored: StoredEvent) -> dict[str, Any]:
         "type": event.type,
         "timestamp": event.envelope()["timestamp"],
         "deliveries": stored.deliveries,
+        "fanout": event.fanout_state,
         "schema_valid": event.schema_valid,
         "validation_errors": event.validation_errors,
     }
@@ -153,11 +164,11 @@ def _accepted(stored: StoredEvent) -> dict[str, Any]:
 @blp.arguments(EventCreateSchema)
 @blp.response(202, EventAcceptedSchema)
 def publish_event(body: dict[str, Any]) -> dict[str, Any]:
-    """Publish an event under the key's tenant; it is queued for every matching subscription.
+    """Publish an event under the key's tenant; the worker then delivers it to every matching subscription.
 
-    With `id`, publishing is idempotent: a repeat answers exactly as the first did and queues nothing.
-    A payload that does not match the type's schema is accepted and flagged (`schema_valid` false),
-    unless the service runs with strict schemas (422 with the errors).
+    With `id`, publishing is idempotent: a repeat answers as the first did and queues nothing.
+    A payload that does not match the type's schema is accepted and flagged (`schema_valid` false);
+    with strict schemas on, it is also held in quarantine (`fanout` `quarantined`) until released.
     """
     with context.session() as session:
         stored = services.publish(

@@ -1,7 +1,8 @@
 """Ingest from BillRun: ``POST /ingest/billrun/<token>`` (see :mod:`connector.ingest_urls`).
 
-The event and its deliveries are committed in one transaction before the 200 answer; nothing is
-delivered inside the request. BillRun logs a warning when the answer's body is empty, so the
+The event is committed before the 200 answer; the worker fans it out into deliveries after it, so
+the answer's time does not grow with the number of subscribers, and nothing is delivered inside
+the request. BillRun logs a warning when the answer's body is empty, so the
 answer always carries a small JSON body.
 """
 
@@ -17,7 +18,6 @@ from connector import billrun
 from connector.api import context
 from connector.api.errors import ApiError
 from connector.ingest_urls import INGEST_PATH
-from connector.services.errors import Invalid
 from connector.services.ingest import ingest_billrun
 
 log = logging.getLogger(__name__)
@@ -30,7 +30,12 @@ _ANSWER = {
         "status": {"type": "integer", "enum": [1]},
         "id": {"type": "string", "description": "The event id: the webhook-id of its deliveries."},
         "type": {"type": "string"},
-        "deliveries": {"type": "integer", "description": "Subscriptions it was queued for."},
+        "fanout": {
+            "type": "string",
+            "enum": ["pending", "quarantined"],
+            "description": "pending: the worker makes its deliveries next; quarantined: held back (strict "
+            "schemas) until an operator releases it.",
+        },
         "schema_valid": {"type": "boolean"},
     },
 }
@@ -46,12 +51,11 @@ _DOC = {
         },
     },
     "responses": {
-        "200": {"description": "Stored with its deliveries", "content": {"application/json": {"schema": _ANSWER}}},
+        "200": {"description": "Stored", "content": {"application/json": {"schema": _ANSWER}}},
         "401": {"description": "Not an ingest URL of this connector, or revoked"},
         "413": {"description": "Body over the size limit"},
         "415": {"description": "Neither a form body nor JSON"},
         "400": {"description": "Not a BillRun delivery: unreadable, or no usable module and action"},
-        "422": {"description": "(strict mode) a payload that does not match its schema"},
     },
 }
 
@@ -69,22 +73,19 @@ def _wire_error(exc: billrun.WireFormatError) -> ApiError:
 @blp.route(INGEST_PATH + "<token>", methods=["POST"])
 @blp.doc(**_DOC)
 def ingest(token: str) -> tuple[Response, int]:
-    """Take one BillRun webhook delivery (PHP form body or JSON) and queue it for every subscriber."""
+    """Take one BillRun webhook delivery (PHP form body or JSON) and store it for every subscriber."""
     body = request.get_data(cache=False)  # over MAX_CONTENT_LENGTH: werkzeug raises 413
     try:
         result = ingest_billrun(context.runtime(), token, body, request.content_type or "")
     except billrun.WireFormatError as exc:
         log.warning("ingest refused: %s", exc)
         raise _wire_error(exc) from None
-    except Invalid as exc:
-        log.warning("ingest refused: %s: %s", exc.message, "; ".join(exc.fields.get("data", [])))
-        raise
     stored = result.stored
     answer: dict[str, Any] = {
         "status": 1,
         "id": stored.event.id,
         "type": stored.event.type,
-        "deliveries": stored.deliveries,
-        "schema_valid": not result.issues,
+        "fanout": stored.event.fanout_state,
+        "schema_valid": stored.event.schema_valid,
     }
     return jsonify(answer), 200

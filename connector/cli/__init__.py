@@ -16,9 +16,15 @@ def main() -> None:
 
 
 def _register() -> None:
-    from connector.cli import billrun_commands, catalog_commands, delivery_commands, service_commands
+    from connector.cli import (
+        billrun_commands,
+        catalog_commands,
+        delivery_commands,
+        quarantine_commands,
+        service_commands,
+    )
 
-    for module in (catalog_commands, service_commands, delivery_commands, billrun_commands):
+    for module in (catalog_commands, service_commands, delivery_commands, quarantine_commands, billrun_commands):
         module.register(main)
 
 

@@ -1,5 +1,5 @@
-"""The delivery worker: claims due deliveries in batches, sends them on a thread pool and
-records every attempt.
+"""The delivery worker: fans new events out into deliveries, claims due deliveries in batches,
+sends them on a thread pool and records every attempt.
 
 One loop thread owns the database work (claiming, recording, releasing, purging) and batches
 it: one transaction records the attempts that finished and claims their successors once half
@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from connector.billrun_link.loop import LinkLoop
+from connector.catalog import Catalog, get_catalog
 from connector.config import LEASE_MARGIN_SECONDS, Settings
 from connector.delivery.netguard import NetGuard, describe_allowed
 from connector.delivery.policy import Outcome, RetryPolicy
@@ -34,7 +35,7 @@ from connector.delivery.sender import Sender
 from connector.delivery.signing import Signer, envelope_body
 from connector.logfmt import logfmt
 from connector.metrics import ATTEMPT_SECONDS, ATTEMPTS
-from connector.storage import Database, claims, retention, subscriptions
+from connector.storage import Database, claims, fanout, retention, subscriptions
 from connector.storage.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,9 @@ POLL_SECONDS = 0.5
 PURGE_EVERY_SECONDS = 300.0
 PURGE_BUDGET_SECONDS = 2.0
 PURGE_PAUSE_SECONDS = 0.005
+# At most this many deliveries are written per transaction by the fan-out (a short hold of
+# SQLite's write lock); an event with more subscribers is fanned out over several.
+FANOUT_BUDGET = 500
 # Short-lived subscriptions (test listeners) are removed within this long of their expiry.
 EXPIRY_SWEEP_SECONDS = 5.0
 # Finished attempts are recorded together: at the next claim, or at the latest this long after
@@ -85,9 +89,11 @@ class Worker:
         worker_id: str | None = None,
         poll_seconds: float = POLL_SECONDS,
         purge_every_seconds: float = PURGE_EVERY_SECONDS,
+        catalog: Catalog | None = None,
     ) -> None:
         self.db = db
         self.settings = settings
+        self.catalog = catalog or get_catalog()
         self.worker_id = worker_id or new_worker_id()
         self.poll_seconds = poll_seconds
         self.purge_every_seconds = purge_every_seconds
@@ -153,23 +159,32 @@ class Worker:
         handed_back: list[str] = []
         first_outcome_at = 0.0  # when the oldest outcome in *outcomes* came back
         claim_after = 0.0  # the queue had no more due work: ask again at this time (or when woken)
+        fan_out_after = 0.0  # no event was waiting for its fan-out: look again at this time (or when woken)
         next_purge = next_sweep = time.monotonic()
         with ThreadPoolExecutor(self.threads, thread_name_prefix="delivery") as pool:
             while True:
                 stopping = self._stopping.is_set()
                 now = time.monotonic()
+                fan_out = not stopping and now >= fan_out_after
                 free = self.capacity - in_flight
                 limit = 0
-                if not stopping and now >= claim_after and (free >= self.refill_at or in_flight == 0):
+                if not stopping and (now >= claim_after or fan_out) and (free >= self.refill_at or in_flight == 0):
                     limit = free
-                if limit or handed_back or (outcomes and (stopping or now - first_outcome_at >= RECORD_DELAY)):
-                    jobs = self._exchange(outcomes, handed_back, limit)
+                if (
+                    fan_out
+                    or limit
+                    or handed_back
+                    or (outcomes and (stopping or now - first_outcome_at >= RECORD_DELAY))
+                ):
+                    jobs, more_fan_out = self._exchange(outcomes, handed_back, limit, fan_out)
                     outcomes, handed_back = [], []
                     for job in jobs:
                         pool.submit(self._attempt, job)
                     in_flight += len(jobs)
                     if len(jobs) < limit:
                         claim_after = now + self.poll_seconds
+                    if fan_out and not more_fan_out:
+                        fan_out_after = now + self.poll_seconds
                 if stopping and in_flight == 0:
                     break
                 if not stopping and now >= next_sweep:
@@ -181,9 +196,11 @@ class Worker:
                 wait = claim_after - now if in_flight == 0 else self.poll_seconds
                 if outcomes:
                     wait = min(wait, first_outcome_at + RECORD_DELAY - now)
+                if fan_out_after <= now:
+                    wait = 0.0  # fan-out work is left
                 done, woken = self._collect(max(wait, 0.0))
                 if woken:
-                    claim_after = 0.0
+                    claim_after = fan_out_after = 0.0
                 if done and not outcomes:
                     first_outcome_at = time.monotonic()
                 in_flight -= len(done)
@@ -213,14 +230,21 @@ class Worker:
             pass
         return done, woken
 
-    def _exchange(self, outcomes: list[claims.AttemptOutcome], handed_back: list[str], limit: int) -> list[claims.Job]:
-        """Record *outcomes*, release *handed_back* and claim up to *limit* new jobs, in one transaction.
+    def _exchange(
+        self, outcomes: list[claims.AttemptOutcome], handed_back: list[str], limit: int, fan_out: bool
+    ) -> tuple[list[claims.Job], bool]:
+        """In one transaction: with *fan_out*, write the deliveries of new events (at most
+        FANOUT_BUDGET); record *outcomes*, release *handed_back* and claim up to *limit* jobs. Returns
+        the jobs and whether fan-out work is left.
 
         The statements are Core statements: they run on a plain connection, without an ORM session.
         """
         for attempt in range(5):
             try:
                 with self.db.engine.begin() as connection:
+                    more = False
+                    if fan_out:
+                        more = fanout.fan_out(connection, self.catalog.subscription_keys, FANOUT_BUDGET).more
                     if handed_back:
                         claims.release(connection, self.worker_id, handed_back)
                     if outcomes:
@@ -231,19 +255,20 @@ class Worker:
                             disable_after_failing_seconds=self.settings.disable_after_failing_seconds,
                         )
                     if limit <= 0:
-                        return []
-                    return claims.claim(connection, self.worker_id, limit, self.settings.lease_seconds)
+                        return [], more
+                    return claims.claim(connection, self.worker_id, limit, self.settings.lease_seconds), more
             except Exception:
                 # A database hiccup must not kill the worker. Attempts that stay unrecorded (and
-                # jobs not released) are due again once their lease expires: at least once, never lost.
+                # jobs not released) are due again once their lease expires: at least once, never
+                # lost; events not fanned out stay pending for a later pass, and none is fanned out twice.
                 log.exception(
-                    "recording %d attempts / releasing %d / claiming failed (try %d)",
+                    "fanning out / recording %d attempts / releasing %d / claiming failed (try %d)",
                     len(outcomes),
                     len(handed_back),
                     attempt + 1,
                 )
                 time.sleep(min(2**attempt * 0.2, 3))
-        return []
+        return [], False
 
     def _remove_expired(self) -> None:
         """Remove the short-lived subscriptions whose time has passed (a batch per call)."""

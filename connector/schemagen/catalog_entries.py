@@ -1,5 +1,7 @@
 """Builds the entries of ``schemas/catalog.json`` from :mod:`connector.schemagen.spec`.
 
+The file also lists the everyday triggers (``everyday``) that automation apps offer by name.
+
 Kinds: ``event`` (a concrete type), ``group`` (``<entity>.trackchanges``: every change action of
 an entity), ``module`` (``<module>.*``: every action of a module, known to the catalog or not) and
 ``all`` (``*``: everything).
@@ -16,6 +18,7 @@ from connector.schemagen.spec import (
     ANY_ACTION,
     CUSTOM_STEP_PATTERN,
     ENTITIES,
+    EVERYDAY,
     GROUPS,
     HOOKS,
     IMPORTANT,
@@ -135,6 +138,26 @@ def _module_entries(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [*wildcards, everything]
 
 
+def _everyday_entries(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The everyday triggers, each naming only types of the catalog that BillRun fires."""
+    fired = {entry["type"] for entry in events if entry["fired_by_billrun"]}
+    entries = []
+    for trigger in EVERYDAY:
+        unknown = [name for name in trigger.events if name not in fired]
+        if unknown:
+            raise ValueError(f"everyday trigger {trigger.key}: {unknown} are not fired types of the catalog")
+        entries.append(
+            {
+                "key": trigger.key,
+                "label": trigger.label,
+                "noun": trigger.noun,
+                "description": trigger.description,
+                "events": list(trigger.events),
+            }
+        )
+    return entries
+
+
 def catalog_document() -> dict[str, Any]:
     """The whole catalog file, as written to ``schemas/catalog.json``."""
     events: list[dict[str, Any]] = []
@@ -153,4 +176,5 @@ def catalog_document() -> dict[str, Any]:
         "version": CATALOG_VERSION,
         "groups": [{"id": group_id, "title": title} for group_id, title in GROUPS],
         "events": events,
+        "everyday": _everyday_entries(events),
     }

@@ -397,6 +397,141 @@ HOOKS: tuple[HookType, ...] = (
 CUSTOM_STEP_DOCUMENT = "collection_step"
 CUSTOM_STEP_FIRING = _COLLECTION
 
+
+@dataclass(frozen=True)
+class EverydayTrigger:
+    """A trigger an automation app offers by name (the Zapier app's dedicated triggers).
+
+    ``label`` follows the editors' "New ..." / "Updated ..." style and ``description`` starts
+    "Triggers when"; both use a billing person's words. ``events`` are the catalog types it
+    subscribes to (fired ones only); ``collection.*`` takes an optional step name.
+    """
+
+    key: str
+    label: str
+    noun: str
+    description: str
+    events: tuple[str, ...]
+
+
+EVERYDAY: tuple[EverydayTrigger, ...] = (
+    EverydayTrigger(
+        "new_account",
+        "New Account",
+        "Account",
+        "Triggers when a new customer account is created.",
+        ("accounts.create",),
+    ),
+    EverydayTrigger(
+        "updated_account",
+        "Updated Account",
+        "Account",
+        "Triggers when a customer account's details change, whether the change applies now or from a later date.",
+        ("accounts.update", "accounts.closeandnew", "accounts.permanentchange"),
+    ),
+    EverydayTrigger(
+        "closed_account",
+        "Closed Account",
+        "Account",
+        "Triggers when a customer account is closed (given an end date).",
+        ("accounts.close",),
+    ),
+    EverydayTrigger(
+        "new_subscriber",
+        "New Subscriber",
+        "Subscriber",
+        "Triggers when a new subscriber (a subscription of a customer account) is created.",
+        ("subscribers.create",),
+    ),
+    EverydayTrigger(
+        "updated_subscriber",
+        "Updated Subscriber",
+        "Subscriber",
+        "Triggers when a subscriber's details, plan or services change, whether the change applies now or from a"
+        " later date.",
+        ("subscribers.update", "subscribers.closeandnew", "subscribers.permanentchange"),
+    ),
+    EverydayTrigger(
+        "closed_subscriber",
+        "Closed Subscriber",
+        "Subscriber",
+        "Triggers when a subscriber is closed (given an end date), for example when a customer cancels.",
+        ("subscribers.close",),
+    ),
+    EverydayTrigger(
+        "new_payment",
+        "New Payment",
+        "Payment",
+        "Triggers when a customer's payment goes through: an automatic charge, a manual payment or an installment.",
+        ("bills.afterChargeSuccess",),
+    ),
+    EverydayTrigger(
+        "new_refund",
+        "New Refund",
+        "Refund",
+        "Triggers when a refund to a customer goes through.",
+        ("bills.afterRefundSuccess",),
+    ),
+    EverydayTrigger(
+        "rejected_payment",
+        "Rejected Payment",
+        "Payment",
+        "Triggers when the payment gateway rejects a customer's payment.",
+        ("bills.afterRejection",),
+    ),
+    EverydayTrigger(
+        "adjusted_payment",
+        "Adjusted Payment",
+        "Payment",
+        "Triggers when the amount of a payment is changed or the payment is cancelled.",
+        ("bills.afterPaymentAdjusted",),
+    ),
+    EverydayTrigger(
+        "new_invoice",
+        "New Invoice",
+        "Invoice",
+        "Triggers when an invoice is confirmed and its bill is created.",
+        ("bills.afterInvoiceConfirmed",),
+    ),
+    EverydayTrigger(
+        "updated_balance",
+        "Updated Balance",
+        "Balance",
+        "Triggers when usage is charged to a customer's balance (once per rated usage record, so it can fire often).",
+        ("balances.afterBalanceUpdate",),
+    ),
+    EverydayTrigger(
+        "new_customer_in_collection",
+        "New Customer in Collection",
+        "Customer",
+        "Triggers when overdue customer accounts enter collection (dunning); one trigger carries a batch of accounts.",
+        ("collection.in_collection",),
+    ),
+    EverydayTrigger(
+        "customer_out_of_collection",
+        "Customer Out of Collection",
+        "Customer",
+        "Triggers when customer accounts leave collection (dunning), for example after paying what they owe; one"
+        " trigger carries a batch of accounts.",
+        ("collection.out_of_collection",),
+    ),
+    EverydayTrigger(
+        "new_collection_step",
+        "New Collection Step",
+        "Collection Step",
+        "Triggers when a collection (dunning) step runs, such as a payment reminder: the one step you name, or"
+        " every step.",
+        ("collection.*",),
+    ),
+    EverydayTrigger(
+        "new_billing_alert",
+        "New Billing Alert",
+        "Billing Alert",
+        "Triggers when one of your BillRun event rules goes off, such as a balance threshold or a fraud rule.",
+        ("events.create",),
+    ),
+)
+
 # Titles and nouns of the module wildcards (<module>.*), in catalog order of first appearance.
 MODULE_NOUNS: dict[str, str] = {
     "bills": "Bill",

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from connector.services.errors import Conflict, Invalid, NotFound
-from connector.services.events import accept_event, after_commit, schema_issues
+from connector.services.events import Verdict, accept_event, after_commit, assess
 from connector.services.principal import Principal
 from connector.services.runtime import Runtime
 from connector.services.subscriptions import owned, require_active
@@ -37,7 +37,7 @@ def publish(
         data=data,
         path="api",
         source="api",
-        issues=schema_issues(runtime, event_type, data),
+        verdict=assess(runtime, event_type, data),
         timestamp=timestamp,
         client_event_id=client_event_id,
     )
@@ -71,7 +71,7 @@ def send_test(
         data=runtime.catalog.samples(chosen)[0]["data"],
         path="test",
         source="test",
-        issues=[],
+        verdict=Verdict([], []),
         only_subscription_id=subscription.id,
     )
 
@@ -119,7 +119,7 @@ def retry(runtime: Runtime, session: Session, principal: Principal, delivery_id:
             f"(at the latest when its lease ends at {delivery.lease_expires_at:%Y-%m-%dT%H:%M:%SZ})"
         )
     session.refresh(delivery)
-    after_commit(session, runtime.deliveries_due)
+    after_commit(session, runtime.work_due)
     return delivery, event
 
 
@@ -129,5 +129,5 @@ def recover(runtime: Runtime, session: Session, principal: Principal, subscripti
     require_active(subscription)
     count = deliveries.recover(session, subscription.id, since)
     if count:
-        after_commit(session, runtime.deliveries_due)
+        after_commit(session, runtime.work_due)
     return count

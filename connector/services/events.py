@@ -1,40 +1,56 @@
 """Accepting events: the one path by which an event enters the connector, whoever sends it
 (BillRun's ingest URL, ``POST /api/v1/events``, a test send, the bench).
 
-The event and its deliveries are written in the caller's transaction; once it commits, the event
-is counted and the worker is woken for its deliveries.
+The event is written in the caller's transaction; once it commits, the event is counted and the
+worker is woken to fan it out into deliveries (``connector/storage/fanout.py``). With strict schemas
+on, an event whose payload fails its schema is kept in quarantine instead: stored, acknowledged,
+not delivered until an operator releases it. Nothing is refused for its content.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy.orm import Session
 
-from connector.metrics import EVENTS_INGESTED
-from connector.services.errors import Invalid
+from connector.metrics import EVENTS_INGESTED, EVENTS_QUARANTINED
 from connector.services.runtime import Runtime
 from connector.storage import events
 from connector.storage.engine import Executor
 from connector.storage.events import StoredEvent
 
 
-def schema_issues(runtime: Runtime, event_type: str, data: Any) -> list[str]:
-    """What makes *data* fail the schema of *event_type* (empty when it conforms).
+@dataclass(frozen=True)
+class Verdict:
+    """What the catalog makes of a payload: *issues* fail its schema (and, with strict schemas,
+    quarantine it); *notes* are worth recording but hold nothing back."""
 
-    With strict schemas on, a payload with issues is refused; otherwise it is kept and flagged.
-    """
+    issues: list[str]
+    notes: list[str]
+
+
+def assess(runtime: Runtime, event_type: str, data: Any) -> Verdict:
+    """Check *data* against the schema of *event_type*; a type the catalog does not know is noted
+    (it is typed by the schema of its module and reaches ``*`` and ``<module>.*`` subscribers)."""
     issues = [str(issue) for issue in runtime.catalog.validate_data(event_type, data)]
-    if issues and runtime.settings.strict_schemas:
-        raise Invalid(
-            f"the {event_type} payload does not match its schema ({len(issues)} errors)",
-            {"data": issues},
-            code="schema_mismatch",
-        )
-    return issues
+    notes = []
+    if not runtime.catalog.knows(event_type):
+        notes.append(f"$.type: {event_type} is not in the catalog; typed by the schema of its module")
+    return Verdict(issues, notes)
+
+
+def event_fields(runtime: Runtime, verdict: Verdict) -> dict[str, Any]:
+    """What the verdict makes of an event: its validity, its recorded errors and, with strict
+    schemas on and issues found, quarantine. The one rule for every path an event comes in by."""
+    return {
+        "schema_valid": not verdict.issues and not verdict.notes,
+        "validation_errors": [*verdict.notes, *verdict.issues],
+        "quarantined": bool(verdict.issues) and runtime.settings.strict_schemas,
+    }
 
 
 def accept_event(
@@ -46,33 +62,51 @@ def accept_event(
     data: Any,
     path: str,
     source: str,
-    issues: list[str],
+    verdict: Verdict,
     timestamp: datetime | None = None,
     client_event_id: str | None = None,
     only_subscription_id: str | None = None,
 ) -> StoredEvent:
-    """Store an event with one delivery per matching subscription (or only *only_subscription_id*).
+    """Store an event for the fan-out to its tenant's subscriptions (or for *only_subscription_id*).
 
-    *path* is how it came in (``billrun``, ``api``, ``test``), *source* what is recorded with it.
-
-    *issues* come from :func:`schema_issues`, checked before the transaction so that it stays short.
-    On a session, :func:`accepted` runs when it commits; on a plain connection the caller calls it.
+    *path* is how it came in (``api``, ``test``), *source* what is recorded with it. *verdict* comes
+    from :func:`assess`, made before the transaction so that it stays short. On a session,
+    :func:`accepted` runs when it commits; on a plain connection the caller calls it. (BillRun's
+    ingest writes through :func:`accept_ingested` instead, on the driver's connection.)
     """
     stored = events.store_event(
         executor,
         tenant_id=tenant_id,
         event_type=event_type,
         data=data,
-        subscription_keys=() if only_subscription_id else runtime.catalog.subscription_keys(event_type),
         source=source,
         timestamp=timestamp,
         client_event_id=client_event_id,
-        schema_valid=not issues,
-        validation_errors=issues,
         only_subscription_id=only_subscription_id,
+        **event_fields(runtime, verdict),
     )
     if isinstance(executor, Session):
         after_commit(executor, lambda: accepted(runtime, stored, path))
+    return stored
+
+
+def accept_ingested(
+    runtime: Runtime, token_id: str, *, event_type: str, data: Any, verdict: Verdict
+) -> StoredEvent | None:
+    """Store an event that came in by the ingest URL *token_id*, for the URL's tenant and with its
+    source, in one transaction that also checks the URL is live; ``None`` when it is not."""
+    fields = event_fields(runtime, verdict)
+
+    def make(tenant_id: int, source: str) -> events.EventRecord:
+        return events.new_event(
+            tenant_id=tenant_id, event_type=event_type, data=data, source=source or "billrun", **fields
+        )
+
+    event = runtime.ingest_writer.write(token_id, make)
+    if event is None:
+        return None
+    stored = StoredEvent(event, None, True)
+    accepted(runtime, stored, "billrun")
     return stored
 
 
@@ -101,9 +135,11 @@ def _drop_after_commit(session: Session) -> None:
 
 def accepted(runtime: Runtime, stored: StoredEvent, path: str) -> None:
     """After the commit: count the event under *path* (``billrun``, ``api``, ``test``) and wake the
-    worker for its deliveries."""
+    worker for its fan-out or its delivery."""
     if not stored.created:
         return
     EVENTS_INGESTED.labels(path).inc()
-    if stored.deliveries:
-        runtime.deliveries_due()
+    if stored.event.fanout_state == events.QUARANTINED:
+        EVENTS_QUARANTINED.labels(stored.event.type).inc()
+    else:
+        runtime.work_due()

@@ -12,16 +12,15 @@ from dataclasses import dataclass
 from connector import billrun, ingest_urls
 from connector.metrics import UNCATALOGUED
 from connector.services.errors import Unauthorized
-from connector.services.events import accept_event, accepted, schema_issues
+from connector.services.events import Verdict, accept_ingested, assess
 from connector.services.runtime import Runtime
-from connector.storage import ingest_tokens
 from connector.storage.events import StoredEvent
 
 
 @dataclass(frozen=True)
 class Ingested:
     stored: StoredEvent
-    issues: list[str]
+    verdict: Verdict
 
 
 def ingest_billrun(runtime: Runtime, token: str, body: bytes, content_type: str) -> Ingested:
@@ -37,25 +36,10 @@ def ingest_billrun(runtime: Runtime, token: str, body: bytes, content_type: str)
     event_type, data = billrun.parse_delivery(
         body, content_type, catalog=runtime.catalog, max_bytes=settings.max_body_bytes
     )
-    issues = schema_issues(runtime, event_type, data)
-    if not runtime.catalog.knows(event_type):  # kept and delivered to * and <module>.*, and marked
-        issues.insert(0, f"$.type: {event_type} is not in the catalog; typed by the schema of its module")
+    verdict = assess(runtime, event_type, data)
+    if verdict.notes:
         UNCATALOGUED.labels(event_type).inc()
-    # A plain connection, not an ORM session: the ingest writes with Core statements only.
-    with runtime.database.engine.begin() as connection:
-        found = ingest_tokens.active_ingest_source(connection, token_id)
-        if found is None:
-            raise Unauthorized("this ingest URL was revoked")
-        tenant_id, source = found
-        stored = accept_event(
-            runtime,
-            connection,
-            tenant_id=tenant_id,
-            event_type=event_type,
-            data=data,
-            path="billrun",
-            source=source or "billrun",
-            issues=issues,
-        )
-    accepted(runtime, stored, "billrun")
-    return Ingested(stored, issues)
+    stored = accept_ingested(runtime, token_id, event_type=event_type, data=data, verdict=verdict)
+    if stored is None:
+        raise Unauthorized("this ingest URL was revoked")
+    return Ingested(stored, verdict)

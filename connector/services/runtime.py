@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Protocol
 
 from connector.catalog import Catalog
 from connector.config import Settings
 from connector.storage import Database
+from connector.storage.ingest_write import IngestWriter
 
 
 class Wakeable(Protocol):
@@ -23,7 +25,13 @@ class Runtime:
     catalog: Catalog
     worker: Wakeable | None = None
 
-    def deliveries_due(self) -> None:
-        """New deliveries are due now: wake the in-process worker instead of waiting for its poll."""
+    @cached_property
+    def ingest_writer(self) -> IngestWriter:
+        """The ingest's write, its statements compiled once for this database."""
+        return IngestWriter(self.database.engine)
+
+    def work_due(self) -> None:
+        """An event to fan out or a delivery is due now: wake the in-process worker instead of
+        waiting for its poll."""
         if self.worker is not None:
             self.worker.wake()

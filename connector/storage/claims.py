@@ -17,7 +17,7 @@ from sqlalchemy import and_, bindparam, or_, select, update
 
 from connector.storage.deliveries import CANCELLED, FAILED, PENDING, SUCCEEDED, finish
 from connector.storage.engine import Executor
-from connector.storage.models import Delivery, DeliveryAttempt, Event, Subscription, utcnow
+from connector.storage.models import Delivery, DeliveryAttempt, Event, Subscription, envelope, utcnow
 from connector.storage.subscriptions import ACTIVE, DISABLED, valid_secrets
 
 
@@ -177,7 +177,6 @@ def claim(
         if row.expires_at is not None and row.expires_at <= now:
             expired.append(row.id)
             continue
-        event = Event(id=row.event_id, type=row.type, timestamp=row.timestamp, data=row.data)
         jobs.append(
             Job(
                 delivery_id=row.id,
@@ -186,7 +185,7 @@ def claim(
                 attempt_count=row.attempt_count,
                 target_url=row.target_url,
                 secrets=tuple(valid_secrets(row, now)),  # type: ignore[arg-type]
-                envelope=event.envelope(),
+                envelope=envelope(row.event_id, row.type, row.timestamp, row.data),
                 lease_expires_at=until,
             )
         )

@@ -1,7 +1,8 @@
-"""Events: writing one with its deliveries (the outbox), idempotent repeats, reading samples.
+"""Events: writing one (the start of the outbox), idempotent repeats, reading samples.
 
-An event and one delivery per matching active subscription are written in one transaction, so
-what the ingest acknowledged is never without its deliveries.
+The ingest writes the event alone, marked for fan-out; the worker then writes one delivery per
+matching subscription (``connector/storage/fanout.py``), so the ingest's cost does not grow with
+the number of subscribers. A test send writes its one delivery at once.
 """
 
 from __future__ import annotations
@@ -11,130 +12,152 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, func, or_, select
+from sqlalchemy import ColumnElement, func, literal, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from connector import ids
 from connector.storage.deliveries import PENDING
 from connector.storage.engine import Executor
-from connector.storage.models import Delivery, Event, Subscription, SubscriptionEvent, utcnow
-from connector.storage.subscriptions import ACTIVE
+from connector.storage.models import Delivery, Event, envelope, utcnow
+
+# An event's fan-out state (``events.fanout_state``).
+FANOUT_PENDING = "pending"
+FANOUT_DONE = "done"
+QUARANTINED = "quarantined"
+# Events not yet fanned out. Every query for them names this condition: only then does SQLite use
+# the partial index that holds just those events.
+WAITING = Event.fanout_state != literal(FANOUT_DONE, literal_execute=True)
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    """An event as written: the columns of ``events``, without the ORM's bookkeeping (the ingest
+    writes many and reads none back)."""
+
+    id: str
+    tenant_id: int
+    type: str
+    timestamp: datetime
+    data: Any
+    source: str
+    client_event_id: str | None
+    schema_valid: bool
+    validation_errors: list[Any] | None
+    fanout_state: str
+    fanout_after: str | None
+    created_at: datetime
+
+    def envelope(self) -> dict[str, Any]:
+        return envelope(self.id, self.type, self.timestamp, self.data)
+
+    def values(self) -> dict[str, Any]:
+        """The row to insert."""
+        return {name: getattr(self, name) for name in _COLUMNS}
+
+
+_COLUMNS = tuple(column.name for column in Event.__table__.columns)
 
 
 @dataclass(frozen=True)
 class StoredEvent:
-    """An event as written (or found, for an idempotent repeat) with its delivery count."""
+    """An event as written (or found, for an idempotent repeat).
 
-    event: Event
-    deliveries: int
+    *deliveries* is how many were made; ``None`` while the event waits for its fan-out (or in
+    quarantine).
+    """
+
+    event: EventRecord
+    deliveries: int | None
     created: bool
 
 
-# Statements of the ingest path, built once (Core inserts: no ORM unit of work per request).
-_INSERT_EVENT = Event.__table__.insert()
-_INSERT_DELIVERY = Delivery.__table__.insert()
-_MATCHING = (
-    select(Subscription.id)
-    .where(
-        Subscription.id.in_(
-            select(SubscriptionEvent.subscription_id).where(
-                SubscriptionEvent.tenant_id == bindparam("tenant_id"),
-                SubscriptionEvent.event_type.in_(bindparam("keys", expanding=True)),
-            )
-        ),
-        Subscription.status == ACTIVE,
-    )
-    .order_by(Subscription.created_at, Subscription.id)
-)
-
-
-def store_event(
-    session: Executor,
+def new_event(
     *,
     tenant_id: int,
     event_type: str,
     data: Any,
-    subscription_keys: Sequence[str],
     source: str = "",
     timestamp: datetime | None = None,
     client_event_id: str | None = None,
     schema_valid: bool = True,
     validation_errors: list[Any] | None = None,
-    only_subscription_id: str | None = None,
+    quarantined: bool = False,
+    test_send: bool = False,
     now: datetime | None = None,
-) -> StoredEvent:
-    """Write an event and one due delivery per matching active subscription of its tenant.
-
-    With *client_event_id*, a repeat returns the first event unchanged (``created`` False).
-    With *only_subscription_id* (a test send), only that subscription gets a delivery.
-    The caller commits: event and deliveries are one transaction.
-    """
+) -> EventRecord:
+    """A new event, waiting for its fan-out (or in quarantine; or, for a test send, done at once)."""
     now = now or utcnow()
-    if client_event_id is not None:
-        existing = find_client_event(session, tenant_id, client_event_id)
+    return EventRecord(
+        id=ids.event_id(),
+        tenant_id=tenant_id,
+        type=event_type,
+        timestamp=timestamp or now,
+        data=data,
+        source=source,
+        client_event_id=client_event_id,
+        schema_valid=schema_valid,
+        validation_errors=validation_errors or None,
+        fanout_state=QUARANTINED if quarantined else FANOUT_DONE if test_send else FANOUT_PENDING,
+        fanout_after=None,
+        created_at=now,
+    )
+
+
+# Statements of the ingest path, built once (Core inserts: no ORM unit of work per request).
+_INSERT_EVENT = Event.__table__.insert()
+_INSERT_DELIVERY = Delivery.__table__.insert()
+
+
+def delivery_row(tenant_id: int, event_id: str, subscription_id: str, now: datetime) -> dict[str, Any]:
+    """The values of a new due delivery."""
+    return {
+        "id": ids.delivery_id(),
+        "tenant_id": tenant_id,
+        "event_id": event_id,
+        "subscription_id": subscription_id,
+        "status": PENDING,
+        "attempt_count": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def store_event(
+    session: Executor,
+    *,
+    only_subscription_id: str | None = None,
+    **fields: Any,
+) -> StoredEvent:
+    """Write an event (the *fields* of :func:`new_event`), to be fanned out to its tenant's matching
+    subscriptions by the worker.
+
+    With ``client_event_id``, a repeat returns the first event unchanged (``created`` False). With
+    *only_subscription_id* (a test send), its one delivery, to that subscription, is written now and
+    there is no fan-out.
+    """
+    event = new_event(**fields, test_send=only_subscription_id is not None)
+    if event.client_event_id is not None:
+        existing = find_client_event(session, event.tenant_id, event.client_event_id)
         if existing is not None:
             return existing
-    values = {
-        "id": ids.event_id(),
-        "tenant_id": tenant_id,
-        "type": event_type,
-        "timestamp": timestamp or now,
-        "data": data,
-        "source": source,
-        "client_event_id": client_event_id,
-        "schema_valid": schema_valid,
-        "validation_errors": validation_errors or None,
-        "created_at": now,
-    }
-    event = Event(**values)  # transient: written below with a plain INSERT, returned to the caller
-    targets = (
-        [only_subscription_id]
-        if only_subscription_id is not None
-        else matching_subscription_ids(session, tenant_id, subscription_keys)
-    )
-    if client_event_id is None:
-        session.execute(_INSERT_EVENT, values)
-    else:
         try:
             with session.begin_nested():
-                session.execute(_INSERT_EVENT, values)
+                session.execute(_INSERT_EVENT, event.values())
         except IntegrityError:
-            again = find_client_event(session, tenant_id, client_event_id)  # a concurrent first write won
+            again = find_client_event(session, event.tenant_id, event.client_event_id)  # a concurrent first write won
             if again is None:
                 raise
             return again
-    if targets:
+    else:
+        session.execute(_INSERT_EVENT, event.values())
+    if only_subscription_id is not None:
         session.execute(
-            _INSERT_DELIVERY,
-            [
-                {
-                    "id": ids.delivery_id(),
-                    "tenant_id": tenant_id,
-                    "event_id": event.id,
-                    "subscription_id": subscription_id,
-                    "status": PENDING,
-                    "attempt_count": 0,
-                    "next_attempt_at": now,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                for subscription_id in targets
-            ],
+            _INSERT_DELIVERY, delivery_row(event.tenant_id, event.id, only_subscription_id, event.created_at)
         )
-    return StoredEvent(event, len(targets), True)
-
-
-def matching_subscription_ids(session: Executor, tenant_id: int, keys: Sequence[str]) -> list[str]:
-    """Ids of the tenant's active subscriptions to any of *keys* (the event type, its group, its family),
-    each once, oldest first.
-
-    The one subscription match of the project. It reads ids only, through the ``(tenant_id,
-    event_type)`` index of ``subscription_events``: it runs inside every ingest transaction.
-    """
-    if not keys:
-        return []
-    return list(session.scalars(_MATCHING, {"tenant_id": tenant_id, "keys": list(keys)}))
+        return StoredEvent(event, 1, True)
+    return StoredEvent(event, None, True)
 
 
 def find_client_event(session: Executor, tenant_id: int, client_event_id: str) -> StoredEvent | None:
@@ -143,8 +166,11 @@ def find_client_event(session: Executor, tenant_id: int, client_event_id: str) -
     ).first()
     if row is None:
         return None
+    event = EventRecord(**row._mapping)
+    if event.fanout_state != FANOUT_DONE:
+        return StoredEvent(event, None, False)
     count = session.scalar(select(func.count()).select_from(Delivery).where(Delivery.event_id == row.id))
-    return StoredEvent(Event(**row._mapping), int(count or 0), False)
+    return StoredEvent(event, int(count or 0), False)
 
 
 def recent_events(
@@ -155,7 +181,8 @@ def recent_events(
     type_prefix: str | None = None,
     limit: int = 10,
 ) -> Sequence[Event]:
-    """The tenant's newest events whose type is one of *types* or starts with *type_prefix*.
+    """The tenant's newest events whose type is one of *types* or starts with *type_prefix*, but
+    none in quarantine.
 
     An empty *type_prefix* matches every type.
     """
@@ -166,6 +193,6 @@ def recent_events(
         conditions.append(Event.type.startswith(type_prefix, autoescape=True))
     if not conditions:
         return []
-    query = select(Event).where(Event.tenant_id == tenant_id, or_(*conditions))
+    query = select(Event).where(Event.tenant_id == tenant_id, Event.fanout_state != QUARANTINED, or_(*conditions))
     query = query.order_by(Event.created_at.desc(), Event.id.desc()).limit(limit)
     return session.scalars(query).all()

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connector import ids
-from connector.storage.engine import Executor
 from connector.storage.models import IngestToken, Tenant, utcnow
 
 
@@ -31,14 +30,3 @@ def revoke_ingest_token(session: Session, token_id: str) -> IngestToken | None:
     if token is not None and token.revoked_at is None:
         token.revoked_at = utcnow()
     return token
-
-
-_INGEST_SOURCE = select(IngestToken.tenant_id, IngestToken.source).where(
-    IngestToken.id == bindparam("token_id"), IngestToken.revoked_at.is_(None)
-)
-
-
-def active_ingest_source(session: Executor, token_id: str) -> tuple[int, str] | None:
-    """The tenant and source of a live (not revoked) ingest URL, read in the ingest transaction."""
-    row = session.execute(_INGEST_SOURCE, {"token_id": token_id}).first()
-    return (row.tenant_id, row.source) if row is not None else None

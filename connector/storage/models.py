@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -178,22 +179,42 @@ class Event(Base):
     client_event_id: Mapped[str | None] = mapped_column(String(200), default=None)
     schema_valid: Mapped[bool] = mapped_column(Boolean, default=True)
     validation_errors: Mapped[list[Any] | None] = mapped_column(JSON, default=None)
+    # pending: its deliveries are still to be made (the worker fans it out after the ingest);
+    # done: they are made; quarantined: strict schemas kept it back until an operator releases it.
+    fanout_state: Mapped[str] = mapped_column(String(16), default="pending", server_default="done")
+    # The last subscription id a partial fan-out reached: the next chunk starts after it.
+    fanout_after: Mapped[str | None] = mapped_column(ID, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (
         Index("ix_events_tenant_id_type_created_at", "tenant_id", "type", "created_at"),
         Index("ix_events_created_at", "created_at", "id"),
+        # Only events not yet fanned out are in it: the worker's and the quarantine's lookups.
+        # Queries name the condition too (``WAITING``): SQLite uses a partial index only then.
+        Index(
+            "ix_events_fanout_state_created_at_id",
+            "fanout_state",
+            "created_at",
+            "id",
+            sqlite_where=text("fanout_state != 'done'"),
+            postgresql_where=text("fanout_state != 'done'"),
+        ),
         UniqueConstraint("tenant_id", "client_event_id"),
     )
 
     def envelope(self) -> dict[str, Any]:
         """The delivery body of this event: ``{id, type, timestamp, data}``."""
-        return {
-            "id": self.id,
-            "type": self.type,
-            "timestamp": self.timestamp.isoformat().replace("+00:00", "Z"),
-            "data": self.data,
-        }
+        return envelope(self.id, self.type, self.timestamp, self.data)
+
+
+def envelope(event_id: str, event_type: str, timestamp: datetime, data: Any) -> dict[str, Any]:
+    """The delivery body of an event: ``{id, type, timestamp, data}``, the time in ISO 8601 UTC."""
+    return {
+        "id": event_id,
+        "type": event_type,
+        "timestamp": timestamp.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        "data": data,
+    }
 
 
 class Delivery(Base):
@@ -201,7 +222,7 @@ class Delivery(Base):
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
-    event_id: Mapped[str] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[str] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
     subscription_id: Mapped[str] = mapped_column(ForeignKey("subscriptions.id", ondelete="CASCADE"), index=True)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempt_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -214,7 +235,11 @@ class Delivery(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(default=None)
 
-    __table_args__ = (Index("ix_deliveries_status_next_attempt_at", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
+        # One delivery per event and subscription, whatever a fan-out that is resumed after a crash does.
+        Index("ix_deliveries_event_id_subscription_id", "event_id", "subscription_id", unique=True),
+    )
 
 
 class DeliveryAttempt(Base):

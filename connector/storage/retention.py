@@ -1,4 +1,4 @@
-"""Retention: deleting old events once none of their deliveries is pending.
+"""Retention: deleting old events once they are fanned out and none of their deliveries is pending.
 
 The purge walks old events in creation order, a small batch per transaction, so each batch holds
 SQLite's write lock for milliseconds and the caller can yield between batches. The pending check
@@ -15,6 +15,7 @@ from sqlalchemy import Select, and_, delete, or_, select
 from sqlalchemy.orm import Session
 
 from connector.storage.deliveries import PENDING
+from connector.storage.events import FANOUT_DONE
 from connector.storage.models import Delivery, DeliveryAttempt, Event
 
 BATCH = 200
@@ -45,14 +46,15 @@ def purge_batch(
 ) -> Purged:
     """Delete the events among the next *batch* created before *older_than* (after the *after*
     position) that have no pending delivery; their deliveries and attempts go with them."""
-    query = select(Event.id, Event.created_at).where(Event.created_at < older_than)
+    query = select(Event.id, Event.created_at, Event.fanout_state).where(Event.created_at < older_than)
     if after is not None:
         query = query.where(or_(Event.created_at > after[0], and_(Event.created_at == after[0], Event.id > after[1])))
     rows = session.execute(query.order_by(Event.created_at, Event.id).limit(batch)).all()
     if not rows:
         return Purged(0, None)
-    candidates = [row.id for row in rows]
-    pending = set(session.scalars(pending_check(candidates)))
+    # An event still waiting for its fan-out, or in quarantine, is kept whatever its age.
+    candidates = [row.id for row in rows if row.fanout_state == FANOUT_DONE]
+    pending = set(session.scalars(pending_check(candidates))) if candidates else set()
     victims = [event_id for event_id in candidates if event_id not in pending]
     if victims:
         doomed = select(Delivery.id).where(Delivery.event_id.in_(victims))

@@ -120,3 +120,17 @@ def test_size_titles_keys_and_important_ones() -> None:
     important = [e["type"] for e in CATALOG["events"] if e["important"]]
     assert 8 <= len(important) <= 12
     assert ENTRIES["balances.afterBalanceCreation"]["important"] is False
+
+
+def test_everyday_triggers_name_fired_types_in_plain_words() -> None:
+    everyday = CATALOG["everyday"]
+    assert 0 < len(everyday) <= 24  # the Zapier app adds one general trigger; its editor should show at most 25
+    assert len({t["key"] for t in everyday}) == len(everyday)
+    assert len({t["label"].lower() for t in everyday}) == len(everyday)
+    for trigger in everyday:
+        assert re.fullmatch(r"[a-z]+[a-z0-9_]*", trigger["key"])
+        assert trigger["description"].startswith("Triggers when ")
+        assert trigger["description"].endswith(".")
+        assert trigger["events"] and all(ENTRIES[name]["fired_by_billrun"] for name in trigger["events"])
+    labels = {t["label"] for t in everyday}
+    assert {"New Subscriber", "Updated Subscriber", "New Account", "Updated Account", "New Payment"} <= labels

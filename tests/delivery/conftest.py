@@ -16,9 +16,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from connector.app import create_app
+from connector.catalog import get_catalog
 from connector.config import Settings
 from connector.ingest_urls import ingest_url
-from connector.storage import Database, ingest_tokens, tenants, upgrade
+from connector.storage import Database, fanout, ingest_tokens, tenants, upgrade
 from connector.storage.models import Tenant
 
 from .receiver import Receiver
@@ -51,6 +52,18 @@ def db(db_url: str) -> Iterator[Database]:
     upgrade(database)
     yield database
     database.dispose()
+
+
+def fan_out_all(db: Database) -> int:
+    """Do the worker's fan-out of every pending event now; returns the deliveries written."""
+    written = 0
+    for _ in range(1000):  # bounded: each pass moves the fan-out on
+        with db.engine.begin() as connection:
+            result = fanout.fan_out(connection, get_catalog().subscription_keys, 500)
+        written += result.deliveries
+        if not result.more:
+            return written
+    raise AssertionError("the fan-out did not finish")
 
 
 def wait_until(predicate: Callable[[], Any], timeout: float = 10.0, interval: float = 0.05) -> Any:

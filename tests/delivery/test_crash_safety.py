@@ -11,12 +11,13 @@ import threading
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import distinct, func, select
 
 from connector.storage import Database, events
-from connector.storage.models import Delivery, DeliveryAttempt
+from connector.storage.models import Delivery, DeliveryAttempt, Event
 from connector.storage.subscriptions import create_subscription
 from connector.storage.tenants import get_or_create_tenant
 
@@ -46,7 +47,6 @@ def enqueue(db: Database, url: str, count: int) -> set[str]:
                 tenant_id=tenant.id,
                 event_type="accounts.create",
                 data={"after": {"aid": n}},
-                subscription_keys=(),
                 only_subscription_id=sub.id,
             ).event.id
             for n in range(count)
@@ -129,6 +129,90 @@ def test_kill_9_mid_run_loses_nothing(db: Database, db_url: str, receiver: Recei
     assert ids_received(receiver) == events
     repeats = sum(n - 1 for n in Counter(r.headers["webhook-id"] for r in receiver.requests).values())
     print(f"received {len(receiver.requests)} requests for {len(events)} events ({repeats} repeats after the kill)")
+
+
+def fan_out_progress(db: Database) -> tuple[int, int]:
+    """(deliveries written, events still waiting for their fan-out), in a short read of its own."""
+    with db.session(write=False) as s:
+        written = int(s.scalar(select(func.count()).select_from(Delivery)) or 0)
+        waiting = int(s.scalar(select(func.count()).where(Event.fanout_state != "done")) or 0)
+        return written, waiting
+
+
+def test_kill_9_during_fan_out_loses_no_delivery_and_doubles_none(
+    db: Database, db_url: str, receiver: Receiver, log: Path
+) -> None:
+    """20 events x 300 subscribers: the fan-out writes 6,000 deliveries, 500 per transaction. The
+    worker is killed each time a transaction of it has committed, until the fan-out is through."""
+    tenant_id, subscribers = bulk_subscriptions(db, [f"{receiver.url}/{n}" for n in range(300)])
+    with db.session() as s:
+        stored = [
+            events.store_event(s, tenant_id=tenant_id, event_type="accounts.create", data={"n": n}).event.id
+            for n in range(20)
+        ]
+    expected = len(stored) * len(subscribers)
+    kills_mid_fan_out = 0
+    for _ in range(15):  # bounded: every round commits at least one fan-out transaction
+        before, waiting = fan_out_progress(db)
+        if waiting == 0:
+            break
+        worker = start_worker(db_url, log, **SHORT_LEASE)
+        try:
+            progress, process = (before, waiting), worker
+            wait_until(lambda p=progress, w=process: fan_out_progress(db) != p or w.poll() is not None, 60, 0.005)
+            os.kill(worker.pid, signal.SIGKILL)
+        finally:
+            worker.wait(10)
+        written, still_waiting = fan_out_progress(db)
+        kills_mid_fan_out += still_waiting > 0
+        with db.session(write=False) as s:
+            distinct_pairs = s.scalar(
+                select(func.count()).select_from(
+                    select(Delivery.event_id, Delivery.subscription_id).distinct().subquery()
+                )
+            )
+        assert distinct_pairs == written <= expected
+    assert kills_mid_fan_out >= 2, log.read_text()
+    last = start_worker(db_url, log, **SHORT_LEASE)
+    try:
+        wait_until(lambda: fan_out_progress(db) == (expected, 0), timeout=60, interval=0.2)
+        wait_until(lambda: unfinished(db) == 0, timeout=240, interval=0.5)
+    finally:
+        stop(last)
+    received = {(r.headers["webhook-id"], r.path) for r in list(receiver.requests)}
+    base = urlsplit(receiver.url).path
+    assert received == {(event_id, f"{base}/{n}") for event_id in stored for n in range(300)}
+
+
+def bulk_subscriptions(db: Database, urls: list[str]) -> tuple[int, list[str]]:
+    """Subscriptions of tenant acme to accounts.create, one per URL, written in one statement each."""
+    from datetime import timedelta
+
+    from connector.storage.models import Subscription, SubscriptionEvent, utcnow
+
+    with db.session() as s:
+        tenant = get_or_create_tenant(s, "acme")
+        s.flush()
+        made = utcnow() - timedelta(seconds=1)
+        rows = [
+            {
+                "id": f"sub_bulk_{n:04d}",
+                "tenant_id": tenant.id,
+                "target_url": url,
+                "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+                "status": "active",
+                "created_via": "api",
+                "created_at": made,
+                "updated_at": made,
+            }
+            for n, url in enumerate(urls)
+        ]
+        s.execute(Subscription.__table__.insert(), rows)
+        s.execute(
+            SubscriptionEvent.__table__.insert(),
+            [{"subscription_id": r["id"], "event_type": "accounts.create", "tenant_id": tenant.id} for r in rows],
+        )
+        return tenant.id, [r["id"] for r in rows]
 
 
 def test_three_postgres_workers_never_send_one_delivery_twice_at_once(

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from connector.delivery.worker import Worker
 from connector.storage.models import Delivery, Event, utcnow
 
-from .conftest import Service, make_settings, wait_until
+from .conftest import Service, fan_out_all, make_settings, wait_until
 from .receiver import Receiver, Reply
 
 EVENT = {"type": "accounts.create", "data": {"after": {"aid": 5, "firstname": "Ann"}, "modifiedUser": "crm"}}
@@ -51,7 +51,11 @@ def test_publish_is_idempotent_on_id(service: Service, receiver: Receiver) -> No
     again = client.post("/api/v1/events", json={**EVENT, "id": "crm-42", "data": {"other": 1}}, headers=service.auth())
     assert first.status_code == again.status_code == 202
     assert first.get_json() == again.get_json()
-    assert first.get_json()["deliveries"] == 1 and first.get_json()["id"].startswith("evt_")
+    assert first.get_json()["fanout"] == "pending" and first.get_json()["deliveries"] is None
+    assert first.get_json()["id"].startswith("evt_")
+    fan_out_all(service.db)
+    repeat = client.post("/api/v1/events", json={**EVENT, "id": "crm-42"}, headers=service.auth()).get_json()
+    assert repeat["id"] == first.get_json()["id"] and repeat["fanout"] == "done" and repeat["deliveries"] == 1
     assert count(service, Event) == 1 and count(service, Delivery) == 1
     other_tenant, other_key = service.add_tenant("globex")
     theirs = client.post("/api/v1/events", json={**EVENT, "id": "crm-42"}, headers=service.auth(other_key))
@@ -81,11 +85,15 @@ def test_publish_rejects_bad_requests(service: Service, body: dict[str, Any]) ->
     assert response.status_code == 422 and response.get_json()["error"]["fields"]
 
 
-def test_publish_strict_mode(make_service: Any) -> None:
+def test_publish_strict_mode_quarantines(make_service: Any) -> None:
     service = make_service(strict_schemas=True)
+    service.subscribe("http://127.0.0.1:9/hook", "accounts.create")
     body = {"type": "accounts.create", "data": {"after": {"aid": "x"}}}
     response = service.client().post("/api/v1/events", json=body, headers=service.auth())
-    assert response.status_code == 422 and response.get_json()["error"]["code"] == "schema_mismatch"
+    assert response.status_code == 202, response.get_json()
+    answer = response.get_json()
+    assert answer["fanout"] == "quarantined" and answer["schema_valid"] is False and answer["validation_errors"]
+    assert fan_out_all(service.db) == 0
 
 
 def test_test_send_reaches_only_that_hook(service: Service, receiver: Receiver, worker: Any) -> None:
@@ -170,6 +178,7 @@ def test_retry_and_recover_need_an_active_hook(service: Service) -> None:
     hook = service.subscribe("http://127.0.0.1:9/hook", "accounts.create")
     client = service.client()
     client.post("/api/v1/events", json=EVENT, headers=service.auth())
+    fan_out_all(service.db)
     delivery_id = client.get(f"/api/v1/hooks/{hook['id']}/deliveries", headers=service.auth()).get_json()["data"][0][
         "id"
     ]
@@ -192,6 +201,7 @@ def test_other_tenants_cannot_see_or_touch(service: Service) -> None:
     hook = service.subscribe("http://127.0.0.1:9/hook", "accounts.create")
     client = service.client()
     client.post("/api/v1/events", json=EVENT, headers=service.auth())
+    fan_out_all(service.db)
     delivery_id = client.get(f"/api/v1/hooks/{hook['id']}/deliveries", headers=service.auth()).get_json()["data"][0][
         "id"
     ]
@@ -209,6 +219,7 @@ def test_other_tenants_cannot_see_or_touch(service: Service) -> None:
 def test_metrics(service: Service, receiver: Receiver) -> None:
     service.subscribe(receiver.url, "accounts.create")
     service.client().post("/api/v1/events", json=EVENT, headers=service.auth())
+    fan_out_all(service.db)
     text = service.client().get("/metrics").get_data(as_text=True)
     assert 'billrun_connector_deliveries{status="pending"} 1.0' in text
     assert "billrun_connector_queue_depth 1.0" in text

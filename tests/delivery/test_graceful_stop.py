@@ -40,7 +40,6 @@ def enqueue(db: Database, url: str, count: int) -> list[str]:
                 tenant_id=tenant.id,
                 event_type="accounts.create",
                 data={"after": {"aid": n}},
-                subscription_keys=(),
                 only_subscription_id=sub.id,
             ).event.id
             for n in range(count)

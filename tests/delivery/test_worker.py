@@ -21,7 +21,7 @@ from connector.storage.models import Delivery, DeliveryAttempt, Event, Subscript
 from connector.storage.subscriptions import create_subscription, rotate_secret, update_subscription
 from connector.storage.tenants import get_or_create_tenant
 
-from .conftest import make_settings, wait_until
+from .conftest import fan_out_all, make_settings, wait_until
 from .receiver import Received, Receiver, Reply
 
 TYPE = "subscribers.update"
@@ -36,10 +36,11 @@ def subscribe(db: Database, url: str, tenant: str = "acme", events: tuple[str, .
 
 
 def publish(db: Database, tenant_id: int, data: Any = None, **kwargs: Any) -> events.StoredEvent:
+    """Store an event and fan it out, as the ingest and then the worker do."""
     with db.session() as s:
-        return events.store_event(
-            s, tenant_id=tenant_id, event_type=TYPE, data=data or {"n": 1}, subscription_keys=[TYPE], **kwargs
-        )
+        stored = events.store_event(s, tenant_id=tenant_id, event_type=TYPE, data=data or {"n": 1}, **kwargs)
+    fan_out_all(db)
+    return stored
 
 
 def deliveries(db: Database, **where: Any) -> list[Delivery]:
@@ -81,11 +82,12 @@ def test_event_reaches_only_its_tenants_active_subscriptions(db: Database, recei
     assert foreign_tenant != tenant
     with db.session() as s:
         update_subscription(s.get(Subscription, disabled), status="disabled")  # type: ignore[arg-type]
-        stored = events.store_event(
-            s, tenant_id=tenant, event_type=TYPE, data={}, subscription_keys=[TYPE, "subscribers.trackchanges"]
-        )
-    assert stored.created and stored.deliveries == 2 and stored.event.id.startswith("evt_")
+        stored = events.store_event(s, tenant_id=tenant, event_type=TYPE, data={})
+    assert stored.created and stored.deliveries is None and stored.event.id.startswith("evt_")
+    assert deliveries(db) == []  # the ingest writes the event alone; the fan-out follows
+    assert fan_out_all(db) == 2
     assert {d.subscription_id for d in deliveries(db)} == {sub_a, sub_b}
+    assert fan_out_all(db) == 0  # done once
 
 
 def test_client_event_id_is_idempotent_per_tenant(db: Database, receiver: Receiver) -> None:
@@ -403,7 +405,7 @@ def test_queue_stats(db: Database, receiver: Receiver) -> None:
     with db.session() as s:
         s.execute(update(Delivery).values(next_attempt_at=utcnow() - timedelta(seconds=30)))
         found = stats.queue_stats(s)
-    assert found.by_status["pending"] == 2 and found.due == 2 and 29 <= found.oldest_due_age_seconds < 120
+    assert found.pending == 2 and found.failed == 0 and found.due == 2 and 29 <= found.oldest_due_age_seconds < 120
 
 
 def test_job_that_cannot_finish_inside_its_lease_is_handed_back_unsent(

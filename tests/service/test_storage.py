@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -11,9 +12,9 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import event, text
 
 from connector.catalog import get_catalog
-from connector.storage import Database, events, ingest_tokens, normalize_url, subscriptions, tenants, upgrade
+from connector.storage import Database, fanout, ingest_tokens, normalize_url, subscriptions, tenants, upgrade
 from connector.storage.migrate import current_revision, head_revision
-from connector.storage.models import Base
+from connector.storage.models import Base, utcnow
 
 
 @pytest.fixture
@@ -51,6 +52,14 @@ def test_sqlite_pragmas(tmp_path: object) -> None:
     database.dispose()
 
 
+def match(session: Any, tenant_id: int, keys: list[str] | tuple[str, ...], **when: Any) -> list[str]:
+    """The subscriptions an event of *tenant_id* made now reaches (the fan-out's match)."""
+    now = utcnow()
+    return fanout.subscribers(
+        session, tenant_id=tenant_id, keys=keys, **{"event_created_at": now, "now": now, "limit": 1000, **when}
+    )
+
+
 def test_matching_uses_keys_tenant_and_status(db: Database) -> None:
     with db.session() as session:
         acme = tenants.get_or_create_tenant(session, "acme")
@@ -68,11 +77,23 @@ def test_matching_uses_keys_tenant_and_status(db: Database) -> None:
             session, tenant_id=acme.id, events=["subscribers.update"], target_url="http://d"
         )
         subscriptions.update_subscription(off, status="disabled")
-        ids = (exact.id, group.id, acme.id)
+        expired = subscriptions.create_subscription(
+            session,
+            tenant_id=acme.id,
+            events=["subscribers.update"],
+            target_url="http://e",
+            expires_at=utcnow() + timedelta(minutes=1),
+        )
+        ids = (exact.id, group.id, acme.id, expired.id)
     with db.session() as session:
-        found = events.matching_subscription_ids(session, ids[2], ["subscribers.update", "subscribers.trackchanges"])
-        assert found == [ids[0], ids[1]]  # once each, oldest first, no other tenant, no disabled
-        assert events.matching_subscription_ids(session, ids[2], []) == []
+        found = match(session, ids[2], ["subscribers.update", "subscribers.trackchanges"])
+        assert found == sorted([ids[0], ids[1], ids[3]])  # once each, in id order, no other tenant, no disabled
+        assert match(session, ids[2], []) == []
+        later = utcnow() + timedelta(minutes=2)
+        assert match(session, ids[2], ["subscribers.update"], now=later) == sorted(ids[:2])  # expired
+        before = utcnow() - timedelta(minutes=1)
+        assert match(session, ids[2], ["subscribers.update"], event_created_at=before) == []  # made after the event
+        assert match(session, ids[2], ["subscribers.update"], now=later, after=min(ids[:2]), limit=1) == [max(ids[:2])]
 
 
 def test_matching_query_uses_the_tenant_event_index(tmp_path: object) -> None:
@@ -87,7 +108,7 @@ def test_matching_query_uses_the_tenant_event_index(tmp_path: object) -> None:
 
     event.listen(database.engine, "before_cursor_execute", capture)
     with database.session() as session:
-        assert events.matching_subscription_ids(session, 1, ["a.b", "a.trackchanges"]) == []
+        assert match(session, 1, ["a.b", "a.trackchanges"]) == []
     event.remove(database.engine, "before_cursor_execute", capture)
     ((statement, parameters),) = statements
     with database.engine.connect() as connection:
@@ -146,7 +167,7 @@ def test_catalog_keys_find_groups_modules_and_all(db: Database, event_type: str,
             for name, kind in subscribed.items()
         }
         keys = get_catalog().subscription_keys(event_type)
-        found = events.matching_subscription_ids(session, tenant.id, keys)
+        found = match(session, tenant.id, keys)
     assert {names[subscription_id] for subscription_id in found} == expected
 
 

@@ -51,4 +51,4 @@ const isValidSignature = (secret, headers, body) => {
     });
 };
 
-module.exports = { webhookHeaders, isValidSignature };
+module.exports = { HEADER_NAMES, webhookHeaders, isValidSignature };

@@ -7,8 +7,14 @@
  *   node scripts/generate-catalog.js            write lib/catalog.json from ../schemas
  *   node scripts/generate-catalog.js --check    exit 1 when lib/catalog.json differs from ../schemas
  *
- * Per entry it keeps what a trigger needs: key, type, kind, noun, label, description, importance,
- * group, the first example envelope as `sample` and labelled `outputFields` read from the schema.
+ * It keeps what the triggers need:
+ * - `everyday`: the catalog's everyday triggers (label, noun, description, the types they cover),
+ *   each with a sample and labelled output fields for the types it covers;
+ * - `types`: every type BillRun fires (concrete types, `<entity>.trackchanges`, `<module>.*`, `*`),
+ *   with its output fields, for the general trigger once a user has picked one type;
+ * - `envelopeFields` and `everyEventSample` for the general trigger otherwise.
+ * Output fields come from each type's JSON Schema and also cover every key of its examples, keyed
+ * the way Zapier flattens payloads (`data__after__firstname`, list items as `parent[]child`).
  */
 const fs = require('fs');
 const path = require('path');
@@ -19,8 +25,31 @@ const DEFAULT_SCHEMAS_DIR = path.resolve(APP_DIR, '..', 'schemas');
 const OUTPUT_FILE = path.join(APP_DIR, 'lib', 'catalog.json');
 
 const KEY_PATTERN = /^[a-zA-Z]+[a-zA-Z0-9_]*$/; // Zapier's KeySchema
-const MAX_DEPTH = 4; // nesting levels of `data` turned into output fields
-const ACRONYMS = new Set(['id', 'aid', 'sid', 'url', 'ip', 'api', 'vat', 'pdf', 'sms', 'imsi', 'msisdn']);
+const MAX_DEPTH = 4; // nesting levels of `data` whose declared (not sampled) properties become output fields
+const ACRONYMS = new Set(['id', 'url', 'ip', 'api', 'vat', 'pdf', 'sms', 'imsi', 'msisdn']);
+// BillRun's abbreviated field names, in the words a billing person uses.
+const WORDS = {
+  aid: 'Account ID',
+  aids: 'Account IDs',
+  sid: 'Subscriber ID',
+  sids: 'Subscriber IDs',
+  txid: 'Transaction ID',
+  firstname: 'First Name',
+  lastname: 'Last Name',
+  usaget: 'Usage Type',
+  usagev: 'Usage Volume',
+  urt: 'Usage Time',
+  aprice: 'Price',
+  arate: 'Rate',
+  pp: 'Prepaid',
+  billrun: 'Billing Cycle',
+};
+const ENVELOPE_FIELDS = [
+  { key: 'id', label: 'Event ID' },
+  { key: 'type', label: 'Event Type' },
+  { key: 'timestamp', label: 'Event Time', type: 'datetime' },
+];
+const ENVELOPE_KEYS = ['id', 'type', 'timestamp', 'data'];
 
 /** Reads every JSON document under `dir` and indexes it by file URL and by its `$id`. */
 function loadDocuments(dir) {
@@ -102,6 +131,21 @@ class SchemaResolver {
     return merged;
   }
 
+  /** The schema of an undeclared member `name` of an object schema: patternProperties, then additionalProperties. */
+  member(node, base, name) {
+    const { node: schema, base: schemaBase } = this.deref(node, base);
+    if (!schema || typeof schema !== 'object') {
+      return { node: {}, base };
+    }
+    for (const [pattern, value] of Object.entries(schema.patternProperties || {})) {
+      if (new RegExp(pattern, 'u').test(name)) {
+        return { node: value, base: schemaBase };
+      }
+    }
+    const extra = schema.additionalProperties;
+    return { node: extra && typeof extra === 'object' ? extra : {}, base: schemaBase };
+  }
+
   /** The schema with `$ref` followed and a nullable `anyOf`/`oneOf` reduced to its non-null branch. */
   shape(node, base) {
     let current = this.deref(node, base);
@@ -119,14 +163,19 @@ class SchemaResolver {
   }
 }
 
+const isPlainObject = (value) => Boolean(value) && typeof value === 'object' && !Array.isArray(value);
+
 /** The JSON type of a schema node, ignoring "null". */
 function jsonType(schema) {
+  if (!schema || typeof schema !== 'object') {
+    return undefined;
+  }
   const types = Array.isArray(schema.type) ? schema.type : [schema.type];
   const real = types.filter((t) => t && t !== 'null');
   if (real.length === 1) {
     return real[0];
   }
-  if (schema.properties || schema.allOf) {
+  if (schema.properties || schema.allOf || schema.additionalProperties || schema.patternProperties) {
     return 'object';
   }
   if (schema.items) {
@@ -135,52 +184,40 @@ function jsonType(schema) {
   return undefined;
 }
 
-/** Zapier output field type for a scalar schema, or undefined when Zapier's default (text) fits. */
-function zapierType(schema) {
+/** Zapier output field type for a scalar schema (or, without one, its sampled values); undefined for text. */
+function zapierType(schema, values) {
   const type = jsonType(schema);
   if (type === 'string' && schema.format === 'date-time') {
     return 'datetime';
   }
-  return { integer: 'integer', number: 'number', boolean: 'boolean' }[type];
+  if (type) {
+    return { integer: 'integer', number: 'number', boolean: 'boolean' }[type];
+  }
+  const seen = values.filter((value) => value !== null && value !== undefined);
+  if (seen.length && seen.every((value) => typeof value === 'boolean')) {
+    return 'boolean';
+  }
+  if (seen.length && seen.every((value) => typeof value === 'number')) {
+    return 'number';
+  }
+  return undefined;
 }
 
-/** "modifiedUser" / "plan_activation" / "aid" → "Modified User" / "Plan Activation" / "AID". */
+/** "modifiedUser" / "plan_activation" / "aid" / "usagev" → "Modified User" / "Plan Activation" / "Account ID" / "Usage Volume". */
 function humanize(name) {
+  const word = (text) => {
+    const lower = text.toLowerCase();
+    if (WORDS[lower]) {
+      return WORDS[lower];
+    }
+    return ACRONYMS.has(lower) ? text.toUpperCase() : text[0].toUpperCase() + text.slice(1);
+  };
   return String(name)
     .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
     .split(/[_\s.-]+/)
     .filter(Boolean)
-    .map((word) => (ACRONYMS.has(word.toLowerCase()) ? word.toUpperCase() : word[0].toUpperCase() + word.slice(1)))
+    .map(word)
     .join(' ');
-}
-
-/** Output fields for the properties of `node`, flattened the way Zapier flattens payloads. */
-function fieldsOf(resolver, node, base, keyPrefix, labelPrefix, depth) {
-  const fields = [];
-  for (const [name, property] of resolver.properties(node, base)) {
-    const { node: schema, base: schemaBase } = resolver.shape(property.node, property.base);
-    const key = `${keyPrefix}${name}`;
-    // A title beside the property's own `$ref` labels it; the referenced type's title ("Subscriber") would not.
-    const label = joinLabel(labelPrefix, property.node.title || humanize(name));
-    const type = jsonType(schema);
-    if (type === 'object') {
-      if (depth < MAX_DEPTH) {
-        fields.push(...fieldsOf(resolver, schema, schemaBase, `${key}__`, label, depth + 1));
-      }
-    } else if (type === 'array') {
-      const items = resolver.shape(schema.items || {}, schemaBase);
-      if (jsonType(items.node) === 'object') {
-        if (depth < MAX_DEPTH) {
-          fields.push(...fieldsOf(resolver, items.node, items.base, `${key}[]`, label, depth + 1));
-        }
-      } else {
-        fields.push(withType({ key, label, list: true }, zapierType(items.node)));
-      }
-    } else {
-      fields.push(withType({ key, label }, zapierType(schema)));
-    }
-  }
-  return fields;
 }
 
 /** "Step" + "Step Code" → "Step Code": a child label that repeats its parent's last word skips it. */
@@ -196,19 +233,147 @@ function withType(field, type) {
   return type ? { ...field, type } : field;
 }
 
-/** The envelope's own fields, then the payload's, labelled without a "Data" prefix. */
-function outputFields(resolver, schema, base) {
-  const envelope = resolver.properties(schema, base);
-  const data = envelope.get('data');
-  if (!data) {
-    throw new Error('the schema has no properties.data');
+/**
+ * Output fields for an object schema and the sampled objects at the same place: every declared
+ * property (down to MAX_DEPTH) and every key the samples hold (at any depth, e.g. the entries of a
+ * map keyed by plan name), flattened the way Zapier flattens payloads. `labels` are the parent's
+ * label and its alternative (named after the referenced types' titles, used where two labels clash).
+ */
+function fieldsOf(resolver, node, base, samples, keyPrefix, labels, depth) {
+  const declared = resolver.properties(node, base);
+  const names = [...declared.keys()];
+  for (const sample of samples) {
+    names.push(...Object.keys(sample).filter((name) => !names.includes(name)));
   }
-  return [
-    { key: 'id', label: 'Event ID' },
-    { key: 'type', label: 'Event Type' },
-    { key: 'timestamp', label: 'Event Time', type: 'datetime' },
-    ...fieldsOf(resolver, data.node, data.base, 'data__', '', 1),
-  ];
+  const fields = [];
+  for (const name of names) {
+    const values = samples.filter((sample) => name in sample).map((sample) => sample[name]);
+    if (!values.length && depth > MAX_DEPTH) {
+      continue;
+    }
+    const own = declared.get(name);
+    const { node: schema, base: schemaBase } = own ? resolver.shape(own.node, own.base) : resolver.shape(...Object.values(resolver.member(node, base, name)));
+    const key = `${keyPrefix}${name}`;
+    // A title beside the property's own `$ref` labels it; the referenced type's title ("Subscriber") would not.
+    const label = joinLabel(labels.label, (own && own.node.title) || humanize(name));
+    const alternative = joinLabel(labels.alternative, (own && own.node.title) || (schema && schema.title ? humanize(schema.title) : humanize(name)));
+    const field = (extra, fieldType) => withType({ key, label, ...extra, alternative }, fieldType);
+    const inner = { label, alternative };
+    const type = jsonType(schema);
+    const objects = values.filter(isPlainObject);
+    const lists = values.filter(Array.isArray);
+    const scalars = values.filter((value) => !isPlainObject(value) && !Array.isArray(value));
+    if (type === 'object' || objects.length) {
+      if (scalars.length) { // e.g. `before: null` on a create
+        fields.push(field({}, zapierType({}, scalars)));
+      }
+      fields.push(...fieldsOf(resolver, schema, schemaBase, objects, `${key}__`, inner, depth + 1));
+    } else if (type === 'array' || lists.length) {
+      const items = resolver.shape(schema.items || {}, schemaBase);
+      const members = lists.flat();
+      if (jsonType(items.node) === 'object' || members.some(isPlainObject)) {
+        fields.push(...fieldsOf(resolver, items.node, items.base, members.filter(isPlainObject), `${key}[]`, inner, depth + 1));
+      } else {
+        fields.push(field({ list: true }, zapierType(items.node, members)));
+      }
+    } else {
+      fields.push(field({}, zapierType(schema, values)));
+    }
+  }
+  return fields;
+}
+
+/** "data__event__type" → "Event Type", or with `whole` "Data Event Type": a field named by its path. */
+const pathLabel = (key, whole) => (whole ? key : key.replace(/^data__/, '')).split(/__|\[\]/).filter(Boolean).map(humanize).join(' ');
+
+/**
+ * Field lists as one: each key once, labels unique. A field whose label an earlier one has (the
+ * envelope's come first) takes its alternative label (e.g. "Billing Event Type" beside the
+ * envelope's "Event Type"), else its path, else its whole path, else its key beside the label.
+ */
+function mergeFields(lists) {
+  const byKey = new Map();
+  for (const field of lists.flat()) {
+    if (!byKey.has(field.key)) {
+      byKey.set(field.key, field);
+    }
+  }
+  const taken = new Set();
+  return [...byKey.values()].map((field) => {
+    const candidates = [field.label, field.alternative, pathLabel(field.key, false), pathLabel(field.key, true), `${field.label} (${field.key})`];
+    const label = candidates.find((candidate) => candidate && !taken.has(candidate));
+    taken.add(label);
+    return label === field.label ? field : { ...field, label };
+  });
+}
+
+/** The fields as the app declares them (without the alternative labels kept for merging). */
+const published = (fields) => fields.map(({ alternative, ...field }) => field);
+
+/** Labels must be unique within a trigger: the Zap editor shows them side by side. */
+function assertUniqueLabels(fields, where) {
+  const seen = new Map();
+  for (const field of fields) {
+    if (seen.has(field.label)) {
+      throw new Error(`${where}: output fields ${seen.get(field.label)} and ${field.key} share the label "${field.label}"`);
+    }
+    seen.set(field.label, field.key);
+  }
+}
+
+/** The output fields of one catalog entry's schema: the envelope's, then the payload's, covering its examples. */
+function schemaFields(resolver, schema, base, examples, where) {
+  const data = resolver.properties(schema, base).get('data');
+  if (!data) {
+    throw new Error(`${where}: the schema has no properties.data`);
+  }
+  for (const example of examples) {
+    const extra = Object.keys(example).filter((key) => !ENVELOPE_KEYS.includes(key));
+    if (extra.length) {
+      throw new Error(`${where}: an example has keys outside the envelope: ${extra.join(', ')}`);
+    }
+  }
+  const samples = examples.map((example) => example.data).filter(isPlainObject);
+  return mergeFields([ENVELOPE_FIELDS, fieldsOf(resolver, data.node, data.base, samples, 'data__', { label: '', alternative: '' }, 1)]);
+}
+
+/** Each catalog entry with its examples and schema fields, by type. */
+function readEntries(catalog, resolver, schemasDir) {
+  const entries = new Map();
+  for (const event of catalog.events) {
+    const where = `catalog entry ${event.type}`;
+    if (!KEY_PATTERN.test(event.key || '')) {
+      throw new Error(`${where}: key "${event.key}" is not a valid Zapier key`);
+    }
+    const url = pathToFileURL(path.join(schemasDir, event.schema)).href;
+    const document = resolver.documents.get(url);
+    if (!document) {
+      throw new Error(`${where}: schema file ${event.schema} not found`);
+    }
+    const { node: schema, base } = resolver.deref(document.document, document.base);
+    const examples = schema.examples || [];
+    if (!examples.length || !examples.every((example) => isPlainObject(example) && example.id)) {
+      throw new Error(`${where}: the schema needs example envelopes, each with an id`);
+    }
+    entries.set(event.type, { event, examples, fields: schemaFields(resolver, schema, base, examples, where) });
+  }
+  return entries;
+}
+
+/**
+ * The fields a type offers once chosen alone: its own schema's; for `<module>.*`, whose schema
+ * leaves the payload open, those of the module's types; for `*`, the envelope's.
+ */
+function typeFields(entry, entries) {
+  const { event } = entry;
+  if (event.kind === 'all') {
+    return ENVELOPE_FIELDS;
+  }
+  if (event.kind === 'module') {
+    const members = [...entries.values()].filter((other) => other.event.module === event.module && other.event.kind === 'event' && other.event.fired_by_billrun !== false);
+    return mergeFields([...members.map((member) => member.fields), entry.fields]);
+  }
+  return entry.fields;
 }
 
 /** Builds the compact catalog from a schemas folder (catalog.json plus one schema per entry). */
@@ -219,70 +384,71 @@ function buildCatalog(schemasDir = DEFAULT_SCHEMAS_DIR) {
   }
   const catalog = JSON.parse(fs.readFileSync(catalogFile, 'utf8'));
   const resolver = new SchemaResolver(loadDocuments(schemasDir));
-  const groups = new Map((catalog.groups || []).map((g) => [g.id, g.title]));
+  const entries = readEntries(catalog, resolver, schemasDir);
+  const fired = [...entries.values()].filter(({ event }) => event.fired_by_billrun !== false);
+  const types = fired.map((entry) => {
+    const { event } = entry;
+    const outputFields = typeFields(entry, entries);
+    assertUniqueLabels(outputFields, `catalog entry ${event.type}`);
+    return { type: event.type, outputFields: published(outputFields) };
+  });
   const keys = new Set();
-  const entries = catalog.events.map((event) => {
-    const where = `catalog entry ${event.type}`;
-    if (!KEY_PATTERN.test(event.key || '')) {
-      throw new Error(`${where}: key "${event.key}" is not a valid Zapier key`);
+  const everyday = (catalog.everyday || []).map((trigger) => {
+    const where = `everyday trigger ${trigger.key}`;
+    if (!KEY_PATTERN.test(trigger.key || '') || keys.has(trigger.key)) {
+      throw new Error(`${where}: the key is not a valid, unique Zapier key`);
     }
-    if (keys.has(event.key)) {
-      throw new Error(`${where}: duplicate key "${event.key}"`);
+    keys.add(trigger.key);
+    const covered = trigger.events.map((type) => {
+      const entry = entries.get(type);
+      if (!entry || entry.event.fired_by_billrun === false) {
+        throw new Error(`${where}: ${type} is not a type BillRun fires`);
+      }
+      return entry;
+    });
+    const patterns = covered.map(({ event }) => event.action_pattern).filter(Boolean);
+    if (patterns.length && covered.length > 1) {
+      throw new Error(`${where}: a trigger that takes a step name covers exactly one type`);
     }
-    keys.add(event.key);
-    if (!groups.has(event.group)) {
-      throw new Error(`${where}: unknown group "${event.group}"`);
-    }
-    const url = pathToFileURL(path.join(schemasDir, event.schema)).href;
-    const entry = resolver.documents.get(url);
-    if (!entry) {
-      throw new Error(`${where}: schema file ${event.schema} not found`);
-    }
-    const { node: schema, base } = resolver.deref(entry.document, entry.base);
-    const sample = (schema.examples || [])[0];
-    if (!sample || typeof sample !== 'object' || !sample.id) {
-      throw new Error(`${where}: the schema has no example envelope with an id`);
-    }
-    let fields;
-    try {
-      fields = outputFields(resolver, schema, base);
-    } catch (error) {
-      throw new Error(`${where}: ${error.message}`);
-    }
+    const outputFields = mergeFields(covered.map((entry) => typeFields(entry, entries)));
+    assertUniqueLabels(outputFields, where);
     return {
-      key: event.key,
-      type: event.type,
-      kind: event.kind,
-      module: event.module,
-      action: event.action,
-      noun: event.noun,
-      title: event.title,
-      description: event.description,
-      important: Boolean(event.important),
-      firedByBillrun: event.fired_by_billrun !== false,
-      group: event.group,
-      groupTitle: groups.get(event.group),
-      ...(event.expands_to ? { expandsTo: event.expands_to } : {}),
-      ...(event.action_pattern ? { actionPattern: event.action_pattern } : {}),
-      sample,
-      outputFields: fields,
+      key: trigger.key,
+      label: trigger.label,
+      noun: trigger.noun,
+      description: trigger.description,
+      events: trigger.events,
+      ...(patterns.length ? { actionPattern: patterns[0] } : {}),
+      sample: covered[0].examples[0],
+      outputFields: published(outputFields),
     };
   });
-  return { version: catalog.version, groups: catalog.groups, events: entries };
+  const everything = entries.get('*');
+  return {
+    version: catalog.version,
+    envelopeFields: ENVELOPE_FIELDS,
+    everyEventSample: (everything || fired[0]).examples[0],
+    everyday,
+    types,
+  };
 }
 
-/** One line per event property, per group and per output field: compact, yet diffs stay readable. */
+/** One line per field, per sample and per scalar property: compact, yet diffs stay readable. */
 function serialize(catalog) {
   const block = (items, indent) => `[\n${items.map((item) => `${indent}  ${JSON.stringify(item)}`).join(',\n')}\n${indent}]`;
-  const event = (entry) => {
+  const object = (entry, indent) => {
     const lines = Object.entries(entry).map(([name, value]) => {
-      const text = name === 'outputFields' ? block(value, '    ') : JSON.stringify(value);
-      return `    ${JSON.stringify(name)}: ${text}`;
+      const text = name === 'outputFields' ? block(value, `${indent}  `) : JSON.stringify(value);
+      return `${indent}  ${JSON.stringify(name)}: ${text}`;
     });
-    return `{\n${lines.join(',\n')}\n  }`;
+    return `{\n${lines.join(',\n')}\n${indent}}`;
   };
-  return `{\n  "version": ${JSON.stringify(catalog.version)},\n  "groups": ${block(catalog.groups, '  ')},\n`
-    + `  "events": [\n${catalog.events.map((entry) => `  ${event(entry)}`).join(',\n')}\n  ]\n}\n`;
+  const list = (items) => `[\n${items.map((item) => `    ${object(item, '    ')}`).join(',\n')}\n  ]`;
+  return `{\n  "version": ${JSON.stringify(catalog.version)},\n`
+    + `  "envelopeFields": ${block(catalog.envelopeFields, '  ')},\n`
+    + `  "everyEventSample": ${JSON.stringify(catalog.everyEventSample)},\n`
+    + `  "everyday": ${list(catalog.everyday)},\n`
+    + `  "types": ${list(catalog.types)}\n}\n`;
 }
 
 /** Null when `file` equals what the schemas make, else a message saying how to refresh it. */
@@ -310,7 +476,7 @@ function main(argv) {
   const catalog = buildCatalog();
   fs.mkdirSync(path.dirname(OUTPUT_FILE), { recursive: true });
   fs.writeFileSync(OUTPUT_FILE, serialize(catalog));
-  console.log(`wrote ${path.relative(process.cwd(), OUTPUT_FILE)} (${catalog.events.length} event types)`);
+  console.log(`wrote ${path.relative(process.cwd(), OUTPUT_FILE)} (${catalog.everyday.length} everyday triggers, ${catalog.types.length} event types)`);
   return 0;
 }
 
@@ -323,4 +489,4 @@ if (require.main === module) {
   }
 }
 
-module.exports = { buildCatalog, staleness, serialize };
+module.exports = { buildCatalog, staleness, serialize, humanize };

@@ -35,16 +35,30 @@ describe('authentication', () => {
     expect(me.tenant.name).toBe('acme');
   });
 
-  test('a bad key is reported as an invalid API key', async () => {
+  test('a bad key is reported as an invalid API key, with what to do about it', async () => {
     await expect(appTester(App.authentication.test, { authData: authData({ api_key: 'brc_not_a_real_key' }) }))
-      .rejects.toThrow(/Invalid API key/);
+      .rejects.toThrow(/Invalid API key: .*Ask the person who runs your connector for a new key for Zapier/);
+  });
+
+  test('the help text tells a Zap user what the URL and the key are and who gives them', () => {
+    const [url, key] = App.authentication.fields;
+    expect(url).toMatchObject({ key: 'connector_url', required: true });
+    expect(url.helpText).toMatch(/web address of your BillRun connector.*person who runs it/);
+    expect(key).toMatchObject({ key: 'api_key', type: 'password', required: true });
+    expect(key.helpText).toMatch(/Ask the person who runs the connector to create a key for Zapier and send it to you/);
+    for (const field of App.authentication.fields) {
+      expect(field.helpText).not.toMatch(/billrun-connector keys|--tenant|`/);
+    }
   });
 
   test('a Connector URL where no connector answers gets a clear message', async () => {
     const other = await startReceiver(200);
     try {
       await expect(appTester(App.authentication.test, { authData: authData({ connector_url: new URL(other.url).origin }) }))
-        .rejects.toThrow(/not like a BillRun connector/);
+        .rejects.toThrow(/answered, but not like a BillRun connector: check the URL/);
+      other.status = 404;
+      await expect(appTester(App.authentication.test, { authData: authData({ connector_url: new URL(other.url).origin }) }))
+        .rejects.toThrow(/answered HTTP 404, but not like a BillRun connector/);
     } finally {
       await other.close();
     }

@@ -1,92 +1,36 @@
 'use strict';
-/** The catalog copy, the generator and the triggers built from it. */
-const fs = require('fs');
-const os = require('os');
-const path = require('path');
+/** The triggers a Zap user meets: how many, their names, what they subscribe to, their output fields. */
 const zapier = require('zapier-platform-core');
-const { buildCatalog, staleness, serialize } = require('../scripts/generate-catalog');
+const App = require('..');
+const appCatalog = require('../lib/catalog.json');
+const { flattenKeys } = require('./support/zapier');
+const { repositoryCatalog, examplesOf } = require('./support/schemas');
 
-const FIXTURES = path.join(__dirname, 'fixtures', 'schemas');
+const appTester = zapier.createAppTester(App);
+const catalog = repositoryCatalog();
+const triggers = Object.values(App.triggers);
+const visible = triggers.filter((trigger) => !trigger.display.hidden);
+const dedicated = appCatalog.everyday.map((entry) => ({ entry, trigger: App.triggers[entry.key] }));
+const general = App.triggers.new_event;
+const neverFired = catalog.events.filter((event) => !event.fired_by_billrun).map((event) => event.type);
 
-describe('lib/catalog.json', () => {
-  test('equals what ../schemas makes (run `npm run generate` when this fails)', () => {
-    expect(staleness()).toBeNull();
-  });
+/** Keys of `records` (flattened as the Zap editor shows them) that no field labels. */
+const unlabelled = (fields, records) => {
+  const keys = new Set(fields.map((field) => field.key));
+  return [...new Set(records.flatMap(flattenKeys))].filter((key) => !keys.has(key));
+};
 
-  test('staleness notices a changed copy', () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'billrun-zapier-catalog-'));
-    try {
-      const file = path.join(dir, 'catalog.json');
-      const catalog = buildCatalog(FIXTURES);
-      fs.writeFileSync(file, serialize(catalog));
-      expect(staleness(FIXTURES, file)).toBeNull();
-      catalog.events[0].title = 'Renamed';
-      fs.writeFileSync(file, serialize(catalog));
-      expect(staleness(FIXTURES, file)).toMatch(/stale/);
-      fs.rmSync(file);
-      expect(staleness(FIXTURES, file)).toMatch(/missing/);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  });
-});
+/** Problems with a trigger's field labels: missing, not human, or shared by two fields. */
+const labelProblems = (fields) => {
+  const problems = fields.filter((field) => !/^[A-Z0-9]/.test(field.label || '') || /__|\[\]/.test(field.label)).map((field) => `${field.key}: "${field.label}"`);
+  const labels = fields.map((field) => field.label);
+  problems.push(...labels.filter((label, index) => labels.indexOf(label) !== index).map((label) => `"${label}" twice`));
+  return problems;
+};
 
-describe('generator', () => {
-  const catalog = buildCatalog(FIXTURES);
-  const [created, group, family] = catalog.events;
-  const field = (entry, key) => entry.outputFields.find((f) => f.key === key);
-
-  test('keeps the catalog facts a trigger needs', () => {
-    expect(created).toMatchObject({ key: 'subscribers_create', type: 'subscribers.create', kind: 'event', noun: 'Subscriber', important: true, groupTitle: 'Entity changes' });
-    expect(group.expandsTo).toEqual(['subscribers.create']);
-    expect(family).toMatchObject({ kind: 'family', actionPattern: '^[A-Za-z0-9_]+$', firedByBillrun: false });
-  });
-
-  test('takes the first example envelope as the sample', () => {
-    expect(created.sample).toMatchObject({ id: 'evt_1', type: 'subscribers.create' });
-    expect(family.sample.type).toBe('collection.send_reminder_sms');
-  });
-
-  test('turns properties.data into labelled, typed output fields across $ref, allOf and nullable branches', () => {
-    expect(created.outputFields.slice(0, 3)).toEqual([
-      { key: 'id', label: 'Event ID' },
-      { key: 'type', label: 'Event Type' },
-      { key: 'timestamp', label: 'Event Time', type: 'datetime' },
-    ]);
-    expect(field(created, 'data__after__aid')).toEqual({ key: 'data__after__aid', label: 'After Account ID', type: 'integer' });
-    expect(field(created, 'data__before__plan_activation')).toEqual({ key: 'data__before__plan_activation', label: 'Before Plan Activation', type: 'datetime' });
-    expect(field(created, 'data__after__in_collection').type).toBe('boolean');
-    expect(field(created, 'data__after__emails')).toEqual({ key: 'data__after__emails', label: 'After Emails', list: true });
-    expect(field(created, 'data__after__services[]quantity')).toEqual({ key: 'data__after__services[]quantity', label: 'After Services Quantity', type: 'number' });
-    expect(field(created, 'data__modifiedUser').label).toBe('Modified User');
-    expect(field(family, 'data__step__step_code').label).toBe('Step Code');
-  });
-
-  test('refuses a catalog whose key Zapier would reject, or whose schema is missing', () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'billrun-zapier-bad-'));
-    try {
-      fs.cpSync(FIXTURES, dir, { recursive: true });
-      const file = path.join(dir, 'catalog.json');
-      const original = JSON.parse(fs.readFileSync(file, 'utf8'));
-      const withEntry = (patch) => {
-        const copy = structuredClone(original);
-        Object.assign(copy.events[0], patch);
-        fs.writeFileSync(file, JSON.stringify(copy));
-      };
-      withEntry({ key: 'subscribers.create' });
-      expect(() => buildCatalog(dir)).toThrow(/not a valid Zapier key/);
-      withEntry({ schema: 'events/nope.json' });
-      expect(() => buildCatalog(dir)).toThrow(/not found/);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  });
-});
+const generalFields = (types) => appTester(general.operation.outputFields[0], { inputData: { event_types: types } });
 
 describe('the app', () => {
-  const App = require('..');
-  const catalog = require('../lib/catalog.json');
-
   test('passes the platform\'s own schema validation', async () => {
     const handler = zapier.createAppHandler(App);
     const response = await new Promise((resolve, reject) => {
@@ -95,54 +39,91 @@ describe('the app', () => {
     expect(response.results).toEqual([]);
   });
 
-  test('has one REST-hook trigger per catalog entry, keyed by the catalog key', () => {
-    expect(Object.keys(App.triggers).sort()).toEqual(catalog.events.map((e) => e.key).sort());
-    for (const entry of catalog.events) {
-      const trigger = App.triggers[entry.key];
-      expect(trigger.key).toBe(entry.key);
-      expect(trigger.noun).toBe(entry.noun);
-      expect(trigger.display.description).toContain(entry.type);
-      expect(trigger.operation).toMatchObject({ type: 'hook', sample: entry.sample, outputFields: entry.outputFields });
-      for (const method of ['performSubscribe', 'performUnsubscribe', 'perform', 'performList']) {
-        expect(typeof trigger.operation[method]).toBe('function');
-      }
-    }
+  test('shows at most 25 triggers: one per everyday entry of the catalog and the general one', () => {
+    expect(visible.length).toBeLessThanOrEqual(25);
+    expect(visible.map((t) => t.key).sort()).toEqual([...catalog.everyday.map((e) => e.key), 'new_event'].sort());
+    expect(triggers.filter((t) => t.display.hidden).map((t) => t.key)).toEqual(['event_type_choices']);
   });
 
-  test('covers every kind: concrete types, trackchanges groups, module wildcards and every event', () => {
-    const kinds = new Set(catalog.events.map((e) => e.kind));
-    expect([...kinds].sort()).toEqual(['all', 'event', 'group', 'module']);
-    const family = catalog.events.find((e) => e.actionPattern);
-    expect(App.triggers[family.key].operation.inputFields.map((f) => f.key)).toEqual(['step']);
+  test('has no trigger per catalog type any more', () => {
+    const typeKeys = new Set(catalog.events.map((event) => event.key));
+    expect(Object.keys(App.triggers).filter((key) => typeKeys.has(key))).toEqual([]);
   });
 
-  test('lists the everyday triggers first, with clear names', () => {
-    const important = catalog.events.filter((e) => e.important);
-    expect(important.length).toBeGreaterThan(0);
-    expect(important.length).toBeLessThanOrEqual(15);
-    const first = Object.values(App.triggers).slice(0, important.length);
-    expect(first.map((t) => t.key).sort()).toEqual(important.map((e) => e.key).sort());
-    expect(first.map((t) => t.display.label)).toEqual(expect.arrayContaining([
-      'New Subscriber', 'Subscriber Updated', 'Charge Succeeded', 'Payment Rejected', 'Invoice Confirmed', 'Customer Entered Collection',
-    ]));
+  test('offers a dedicated trigger for each everyday event a billing team automates', () => {
+    const byType = {};
+    dedicated.forEach(({ entry }) => entry.events.forEach((type) => { byType[type] = entry.label; }));
+    expect(byType).toMatchObject({
+      'subscribers.create': 'New Subscriber',
+      'subscribers.update': 'Updated Subscriber',
+      'accounts.create': 'New Account',
+      'accounts.update': 'Updated Account',
+      'bills.afterChargeSuccess': 'New Payment',
+      'bills.afterRefundSuccess': 'New Refund',
+      'bills.afterRejection': 'Rejected Payment',
+      'bills.afterInvoiceConfirmed': 'New Invoice',
+      'balances.afterBalanceUpdate': 'Updated Balance',
+      'collection.in_collection': 'New Customer in Collection',
+      'collection.out_of_collection': 'Customer Out of Collection',
+      'collection.*': 'New Collection Step',
+    });
   });
 
-  test('keeps the rest in catalog groups, every label unique and searchable by its BillRun type', () => {
-    const groups = catalog.groups.map((g) => g.id);
-    const byKey = Object.fromEntries(catalog.events.map((e) => [e.key, e]));
-    const rest = Object.keys(App.triggers).map((key) => byKey[key]).filter((e) => !e.important);
-    const ranks = rest.map((e) => groups.indexOf(e.group));
-    expect(ranks).toEqual([...ranks].sort((a, b) => a - b));
-    const labels = Object.values(App.triggers).map((t) => t.display.label);
+  test('names every visible trigger in Zapier\'s style, each label unique, each description "Triggers when ..."', () => {
+    const labels = visible.map((t) => t.display.label.toLowerCase());
     expect(new Set(labels).size).toBe(labels.length);
-    for (const entry of catalog.events) {
-      const { label, description } = App.triggers[entry.key].display;
-      if (entry.firedByBillrun) {
-        expect(description).toMatch(/^Triggers when /);
-      } else {
-        expect(label).toMatch(/Never Fired by BillRun/);
-        expect(description).toMatch(/^Never triggers: /);
-      }
+    for (const { display, noun } of visible) {
+      expect(display.label).toMatch(/^[A-Z][a-z]+( ([A-Z][A-Za-z]+|in|of))*$/);
+      expect(display.description).toMatch(/^Triggers when \S.*\.$/);
+      expect(display.description).not.toMatch(/\ban [^aeiouAEIOU\s]|\ba [aeiouAEIOU]|billapi|trackchanges/);
+      expect(noun.length).toBeGreaterThanOrEqual(2);
     }
+  });
+
+  test('never subscribes to a type BillRun never fires', () => {
+    expect(neverFired.length).toBeGreaterThan(0);
+    for (const { entry } of dedicated) {
+      expect(entry.events.filter((type) => neverFired.includes(type))).toEqual([]);
+    }
+    expect(appCatalog.types.map((t) => t.type).filter((type) => neverFired.includes(type))).toEqual([]);
+  });
+});
+
+describe('output fields', () => {
+  test.each(dedicated.map(({ entry, trigger }) => [entry.label, entry, trigger]))(
+    '%s labels every key of its sample and of every example of its types, each label once',
+    (label, entry, trigger) => {
+      const examples = entry.events.flatMap((type) => examplesOf(catalog, type));
+      expect(unlabelled(trigger.operation.outputFields, [trigger.operation.sample, ...examples])).toEqual([]);
+      expect(labelProblems(trigger.operation.outputFields)).toEqual([]);
+    },
+  );
+
+  test('New BillRun Event with one type chosen labels every key of that type\'s examples, each label once', async () => {
+    const offered = appCatalog.types.filter((t) => t.type !== '*');
+    expect(offered.length).toBeGreaterThan(100);
+    for (const { type } of offered) {
+      const fields = await generalFields([type]);
+      expect([type, unlabelled(fields, examplesOf(catalog, type))]).toEqual([type, []]);
+      expect([type, labelProblems(fields)]).toEqual([type, []]);
+    }
+  });
+
+  test('New BillRun Event labels its sample once a type is chosen, and the envelope for "every event"', async () => {
+    const { sample } = general.operation;
+    expect(unlabelled(await generalFields([sample.type]), [sample])).toEqual([]);
+    expect(await generalFields(['*'])).toEqual(appCatalog.envelopeFields);
+    expect(await generalFields([])).toEqual(appCatalog.envelopeFields);
+  });
+
+  test('New BillRun Event with several types labels the envelope and the payload fields they share', async () => {
+    const fields = await generalFields(['subscribers.create', 'subscribers.update']);
+    expect(fields.slice(0, 3)).toEqual(appCatalog.envelopeFields);
+    expect(fields.map((f) => f.key)).toEqual(expect.arrayContaining(['data__after__firstname', 'data__modifiedUser']));
+    expect(labelProblems(fields)).toEqual([]);
+    const unrelated = await generalFields(['subscribers.update', 'bills.afterChargeSuccess']);
+    expect(unrelated.map((f) => f.key)).not.toContain('data__after__firstname');
+    expect(unrelated.slice(0, 3)).toEqual(appCatalog.envelopeFields);
+    expect(await generalFields(['subscribers.update', '*'])).toEqual(appCatalog.envelopeFields);
   });
 });

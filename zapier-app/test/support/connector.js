@@ -84,10 +84,11 @@ const stopProcess = async (child) => {
 };
 
 /**
- * Starts the connector; resolves with `{url, apiKey, ingestUrl, fire(type), stop()}`. Suites that
- * fire no events pass `{ingest: false}` and get no ingest URL.
+ * Starts the connector; resolves with `{url, apiKey, ingestUrl, fire(type), createKey(tenant), stop()}`.
+ * Suites that fire no events pass `{ingest: false}` and get no ingest URL; `settings` adds
+ * `BILLRUN_CONNECTOR_*` variables (e.g. `{ROTATION_GRACE_SECONDS: '0'}`).
  */
-const startConnector = async ({ ingest = true } = {}) => {
+const startConnector = async ({ ingest = true, settings = {} } = {}) => {
   const bin = connectorBin();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'billrun-zapier-'));
   const env = {
@@ -95,6 +96,7 @@ const startConnector = async ({ ingest = true } = {}) => {
     BILLRUN_CONNECTOR_DATABASE_URL: `sqlite:///${path.join(dir, 'c.db')}`,
     BILLRUN_CONNECTOR_RETRY_SCALE: '0.001',
     BILLRUN_CONNECTOR_SECRET_KEY: crypto.randomBytes(32).toString('hex'),
+    ...Object.fromEntries(Object.entries(settings).map(([name, value]) => [`BILLRUN_CONNECTOR_${name}`, value])),
   };
   let child;
   try {
@@ -116,6 +118,7 @@ const startConnector = async ({ ingest = true } = {}) => {
       ingestUrl,
       env,
       fire: (type) => run(bin, ['fire', type, '--url', ingestUrl], env),
+      createKey: (tenant, label = 'zapier') => run(bin, ['keys', 'create', '--tenant', tenant, '--label', label], env),
       stop: async () => {
         await stopProcess(child);
         fs.rmSync(dir, { recursive: true, force: true });
