@@ -9,7 +9,7 @@ import flask
 import flask_smorest
 from flask import Flask
 
-from connector import __version__
+from connector import __version__, console
 from connector.api import (
     billrun_link_api,
     catalog_api,
@@ -112,6 +112,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         parameters = [dict(p) for p in plugin.OPENAPI_PATH_PARAMETERS if p["name"] in rule.arguments]
         api.spec.path(rule=rule, operations=plugin.openapi_operations(), parameters=parameters)
     register_error_handlers(app)
+    console.install(app)
     app.wsgi_app = AccessLog(app.wsgi_app, settings.secret_key)  # type: ignore[method-assign]
     if settings.in_process_worker:
         runtime.worker = InProcessWorker(database, settings).start()

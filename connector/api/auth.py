@@ -13,6 +13,7 @@ from connector.api import context
 from connector.api.errors import ApiError
 from connector.services.principal import Principal
 from connector.storage import tenants
+from connector.storage.models import ApiKey
 
 _PRINCIPAL = "billrun_connector.principal"  # per-request cache, in the WSGI environ
 
@@ -47,16 +48,22 @@ def authenticate() -> Principal:
     key = tenants.find_active_key(context.request_session(), plaintext)
     if key is None:
         raise AuthError("The API key is not valid (unknown or revoked)")
+    principal = principal_of(key)
+    request.environ[_PRINCIPAL] = principal
+    return principal
+
+
+def principal_of(key: ApiKey) -> Principal:
+    """The caller holding *key* (found in the request's session), its use recorded at most once a minute."""
     principal = Principal(
         key_id=key.id, label=key.label, admin=key.is_admin, tenant_id=key.tenant_id, tenant_name=key.tenant.name
     )
-    if tenants.use_is_stale(key):  # at most once a minute per key
+    if tenants.use_is_stale(key):
         if not context.request_writes():  # a read-only transaction: write in a short one of its own
             with context.database().session() as writer:
                 tenants.touch_key(writer, principal.key_id)
         else:  # committed with the request's own writes
             tenants.touch_key(context.request_session(), principal.key_id)
-    request.environ[_PRINCIPAL] = principal
     return principal
 
 

@@ -11,7 +11,7 @@ from connector.api.parsing import Blueprint
 from connector.api.schemas import EnvelopeSchema, EventTypeDetailSchema, EventTypeListSchema, SamplesQuerySchema
 from connector.api.validation import UnknownEventType, unknown_type_message
 from connector.catalog import EventType, get_catalog
-from connector.storage.events import recent_events
+from connector.services import event_log
 
 blp = Blueprint("catalog", __name__, url_prefix="/api/v1/events", description="The event catalog and samples.")
 blp.before_request(require_api_key)
@@ -51,17 +51,6 @@ def samples(query: dict[str, Any], event_type: str) -> list[dict[str, Any]]:
     group, of any action for `<module>.*`, of any type for `*`) when there are any, else the samples
     of the schema. Quarantined events are not shown.
     """
-    entry = _entry(event_type)
-    limit = query["limit"]
-    catalog = get_catalog()
-    selection: dict[str, Any] = {"types": (event_type,)}
-    if entry.kind == "group":
-        selection = {"types": tuple(entry.expands_to)}
-    elif event_type == entry.type and entry.kind == "module":
-        selection = {"type_prefix": f"{entry.module}."}
-    elif entry.kind == "all":
-        selection = {"type_prefix": ""}
+    _entry(event_type)
     with context.session() as session:
-        rows = recent_events(session, current_principal().tenant_id, limit=limit, **selection)
-        stored = [row.envelope() for row in rows]
-    return stored or catalog.samples(event_type)[:limit]
+        return event_log.samples(context.runtime(), session, current_principal(), event_type, query["limit"])

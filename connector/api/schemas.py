@@ -142,7 +142,7 @@ class HookSchema(Schema):
     disabled_reason = fields.String(allow_none=True, metadata={"description": "`gone`, `failing`, `manual`, ..."})
     description = fields.String(allow_none=True)
     metadata = fields.Dict(attribute="metadata_", allow_none=True)
-    created_via = fields.String(metadata={"description": "`api` (REST hooks) or `plugin` (plugin API)."})
+    created_via = fields.String(metadata={"description": "`api` (REST hooks), `plugin` (plugin API) or `console`."})
     created_at = fields.DateTime(required=True)
     updated_at = fields.DateTime(required=True)
     previous_secret_expires_at = fields.DateTime(

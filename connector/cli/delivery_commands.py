@@ -17,6 +17,7 @@ from connector.cli.options import (
     database_url_option,
     load_settings,
     open_database,
+    refused_as_usage,
 )
 
 log = logging.getLogger(__name__)
@@ -100,22 +101,21 @@ def ingest_url_command(database_url: str | None, tenant: str, source: str, base_
     `billrun-connector ingest-urls revoke ID` if it leaks.
     """
     from connector.cli import server_address
-    from connector.ingest_urls import ingest_url
-    from connector.storage import ingest_tokens, tenants
+    from connector.services import ingest_urls as ingest_url_service
+    from connector.services.principal import COMMAND_LINE
 
-    if not tenant.strip():
-        raise click.BadParameter("must not be empty", param_hint="--tenant")
     settings = load_settings(database_url=database_url, base_url=base_url)
     base, origin = server_address.ingest_base_url(settings)
-    if urlsplit(base).scheme not in ("http", "https") or not urlsplit(base).netloc:
-        raise click.BadParameter(f"{base!r} is not an http(s) URL", param_hint="--base-url")
     with open_database(settings) as database, database.session() as session:
-        owner = tenants.get_or_create_tenant(session, tenant.strip())
-        token = ingest_tokens.create_ingest_token(session, owner, source.strip())
-        click.echo(f"Created ingest URL {token.id} for tenant {owner.name!r} (source {token.source!r})")
-        url = ingest_url(base, settings.secret_key, token.id)
+        made = refused_as_usage(
+            lambda: ingest_url_service.create(
+                session, COMMAND_LINE, settings.secret_key, base_url=base, tenant=tenant, source=source
+            )
+        )
+        token = made.token
+        click.echo(f"Created ingest URL {token.id} for tenant {token.tenant.name!r} (source {token.source!r})")
     click.echo(f"base URL: {base} ({origin})", err=True)
-    click.echo(url)
+    click.echo(made.url)
 
 
 @click.group("ingest-urls")
@@ -128,7 +128,9 @@ def ingest_urls() -> None:
 @click.option("--tenant", default=None, help="Only this tenant's URLs.")
 def ingest_urls_list(database_url: str | None, tenant: str | None) -> None:
     """List ingest URLs by id (the URLs themselves are not stored)."""
-    from connector.storage import ingest_tokens, tenants
+    from connector.services import ingest_urls as ingest_url_service
+    from connector.services.principal import COMMAND_LINE
+    from connector.storage import tenants
 
     settings = load_settings(resolve_secret=False, database_url=database_url)
     with open_database(settings) as database, database.session() as session:
@@ -139,7 +141,7 @@ def ingest_urls_list(database_url: str | None, tenant: str | None) -> None:
                 raise click.ClickException(f"no tenant {tenant!r}")
             tenant_id = owner.id
         click.echo(f"{'ID':<27} {'TENANT':<20} {'SOURCE':<16} {'CREATED':<20} STATE")
-        for row in ingest_tokens.list_ingest_tokens(session, tenant_id):
+        for row in ingest_url_service.listing(session, COMMAND_LINE, tenant_id):
             state = f"revoked {row.revoked_at:%Y-%m-%d %H:%M:%S}" if row.revoked_at else "active"
             click.echo(
                 f"{row.id:<27} {row.tenant.name:<20} {row.source:<16} {row.created_at:%Y-%m-%d %H:%M:%S}  {state}"
@@ -151,19 +153,12 @@ def ingest_urls_list(database_url: str | None, tenant: str | None) -> None:
 @click.argument("id_or_url")
 def ingest_urls_revoke(database_url: str | None, id_or_url: str) -> None:
     """Revoke an ingest URL, given its id (ing_...) or the URL itself; BillRun's posts to it get 401."""
-    from connector.ingest_urls import INGEST_PATH, read_token
-    from connector.storage import ingest_tokens
+    from connector.services import ingest_urls as ingest_url_service
+    from connector.services.principal import COMMAND_LINE
 
     settings = load_settings(database_url=database_url)
-    token_id: str | None = id_or_url
-    if INGEST_PATH in id_or_url:
-        token_id = read_token(settings.secret_key, id_or_url.rsplit("/", 1)[-1])
-        if token_id is None:
-            raise click.ClickException("that URL was not made with this connector's secret key")
     with open_database(settings) as database, database.session() as session:
-        row = ingest_tokens.revoke_ingest_token(session, token_id or "")
-        if row is None:
-            raise click.ClickException(f"no ingest URL {id_or_url!r}")
+        row = refused_as_usage(lambda: ingest_url_service.revoke(session, COMMAND_LINE, settings.secret_key, id_or_url))
         click.echo(f"Revoked ingest URL {row.id} of tenant {row.tenant.name!r}")
 
 

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from connector.storage import Database
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 database_url_option: Callable[[F], F] = click.option(
     "--database-url",
@@ -117,3 +118,18 @@ def with_secret_key(settings: Settings) -> Settings:
         return settings.replace(secret_key=resolve_secret_key(settings.database_url))
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from None
+
+
+def refused_as_usage(action: Callable[[], T]) -> T:
+    """Run a use case; what it refuses becomes a command-line error: a bad value exits with code 2
+    naming the option, anything else (unknown, forbidden) with code 1."""
+    from connector.services.errors import Invalid, ServiceError
+
+    try:
+        return action()
+    except Invalid as exc:
+        names = list(exc.fields)
+        hint = f"--{names[0].replace('_', '-')}" if len(names) == 1 else None
+        raise click.BadParameter(exc.message, param_hint=hint) from None
+    except ServiceError as exc:
+        raise click.ClickException(exc.message) from None

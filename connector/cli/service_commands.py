@@ -17,6 +17,7 @@ from connector.cli.options import (
     database_url_option,
     load_settings,
     open_database,
+    refused_as_usage,
     with_secret_key,
 )
 
@@ -155,19 +156,19 @@ def keys() -> None:
 @click.option("--admin", is_flag=True, help="The key may see and change every tenant's subscriptions.")
 def keys_create(database_url: str | None, tenant: str, label: str, admin: bool) -> None:
     """Create an API key; the key is printed once, alone on the last line."""
-    from connector.storage import tenants
+    from connector.services import keys as key_service
+    from connector.services.principal import COMMAND_LINE
 
-    if not 1 <= len(tenant.strip()) <= 200:
-        raise click.BadParameter("must be 1 to 200 characters", param_hint="--tenant")
     with (
         open_database(load_settings(resolve_secret=False, database_url=database_url)) as database,
         database.session() as session,
     ):
-        owner = tenants.get_or_create_tenant(session, tenant.strip())
-        key, plaintext = tenants.create_api_key(session, owner, label=label, admin=admin)
+        key, plaintext = refused_as_usage(
+            lambda: key_service.create(session, COMMAND_LINE, tenant=tenant, label=label, admin=admin)
+        )
         click.echo(
-            f"Created {'admin ' if admin else ''}key {key.id} for tenant {owner.name!r}"
-            + (f" ({label})" if label else "")
+            f"Created {'admin ' if admin else ''}key {key.id} for tenant {key.tenant.name!r}"
+            + (f" ({key.label})" if key.label else "")
         )
     click.echo("Store it now: it is not shown again.")
     click.echo(plaintext)
@@ -178,13 +179,14 @@ def keys_create(database_url: str | None, tenant: str, label: str, admin: bool) 
 @click.option("--tenant", default=None, help="Only this tenant's keys.")
 def keys_list(database_url: str | None, tenant: str | None) -> None:
     """List API keys (never the keys themselves: their id and first characters)."""
-    from connector.storage import tenants
+    from connector.services import keys as key_service
+    from connector.services.principal import COMMAND_LINE
 
     with (
         open_database(load_settings(resolve_secret=False, database_url=database_url)) as database,
         database.session() as session,
     ):
-        rows = tenants.list_keys(session, tenant)
+        rows = refused_as_usage(lambda: key_service.listing(session, COMMAND_LINE, tenant))
         click.echo(_row(name for name, _ in KEY_COLUMNS))
         for key in rows:
             click.echo(
@@ -228,15 +230,14 @@ def _time(value: datetime | None) -> str:
 @click.argument("key_id")
 def keys_revoke(database_url: str | None, key_id: str) -> None:
     """Revoke the key KEY_ID (its id or its prefix, as `keys list` shows them)."""
-    from connector.storage import tenants
+    from connector.services import keys as key_service
+    from connector.services.principal import COMMAND_LINE
 
     with (
         open_database(load_settings(resolve_secret=False, database_url=database_url)) as database,
         database.session() as session,
     ):
-        key = tenants.revoke_key(session, key_id)
-        if key is None:
-            raise click.ClickException(f"no key {key_id!r}")
+        key = refused_as_usage(lambda: key_service.revoke(session, COMMAND_LINE, key_id))
         click.echo(f"Revoked key {key.id} of tenant {key.tenant.name!r}")
 
 

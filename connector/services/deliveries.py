@@ -97,7 +97,31 @@ def page(
 ) -> tuple[list[tuple[Delivery, Event]], bool]:
     """Up to *limit* of a subscription's deliveries, newest first, and whether more follow."""
     owned(session, principal, subscription_id)
-    rows = deliveries.list_deliveries(session, subscription_id, status=status, limit=limit + 1, before=before)
+    return log(session, principal, subscription_id=subscription_id, status=status, limit=limit, before=before)
+
+
+def log(
+    session: Session,
+    principal: Principal,
+    *,
+    limit: int,
+    before: Cursor | None = None,
+    subscription_id: str | None = None,
+    status: str | None = None,
+    event_type: str | None = None,
+    tenant_id: int | None = None,
+) -> tuple[list[tuple[Delivery, Event]], bool]:
+    """The delivery log, newest first, filtered by subscription, status and event type, and whether
+    more follow; a tenant key sees its own tenant's, an admin key every tenant's or only *tenant_id*'s."""
+    rows = deliveries.list_deliveries(
+        session,
+        subscription_id,
+        tenant_id=principal.within(tenant_id),
+        status=status,
+        event_type=event_type,
+        limit=limit + 1,
+        before=before,
+    )
     return rows[:limit], len(rows) > limit
 
 

@@ -11,10 +11,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from connector.services.errors import Conflict, Forbidden, Gone, Invalid, NotFound
+from connector.services.errors import Conflict, Gone, Invalid, NotFound
 from connector.services.principal import Principal
 from connector.services.runtime import Runtime
-from connector.storage import subscriptions, tenants
+from connector.services.tenants import tenant_for
+from connector.storage import subscriptions
 from connector.storage.models import Subscription, utcnow
 from connector.storage.subscriptions import ACTIVE
 
@@ -56,10 +57,23 @@ def page(
     after: subscriptions.Cursor | None = None,
     event_type: str | None = None,
     target_url: str | None = None,
+    status: str | None = None,
+    target_contains: str | None = None,
+    tenant_id: int | None = None,
 ) -> tuple[list[Subscription], bool]:
-    """Up to *limit* of the caller's subscriptions after the cursor, and whether more follow."""
+    """Up to *limit* of the caller's subscriptions after the cursor, and whether more follow.
+
+    An admin key sees every tenant's, or only *tenant_id*'s when given; a tenant key its own.
+    """
     rows = subscriptions.list_subscriptions(
-        session, principal.scope, limit=limit + 1, after=after, event_type=event_type, target_url=target_url
+        session,
+        principal.within(tenant_id),
+        limit=limit + 1,
+        after=after,
+        event_type=event_type,
+        target_url=target_url,
+        status=status,
+        target_contains=target_contains,
     )
     return rows[:limit], len(rows) > limit
 
@@ -70,18 +84,6 @@ def require_active(subscription: Subscription) -> None:
         raise Conflict(
             f"subscription {subscription.id!r} is disabled ({subscription.disabled_reason}); re-enable it first"
         )
-
-
-def tenant_for(session: Session, principal: Principal, name: str | None) -> int:
-    """The tenant a new subscription belongs to: the caller's, or (admin keys only) the one named."""
-    if name is None or name == principal.tenant_name:
-        return principal.tenant_id
-    if not principal.admin:
-        raise Forbidden("only an admin key may subscribe for another tenant")
-    tenant = tenants.find_tenant(session, name)
-    if tenant is None:
-        raise Invalid(f"no tenant {name!r}", {"tenant": [f"no tenant {name!r}"]})
-    return tenant.id
 
 
 def subscribe(
@@ -110,7 +112,7 @@ def subscribe(
     try:
         subscription = subscriptions.create_subscription(
             session,
-            tenant_id=tenant_for(session, principal, tenant),
+            tenant_id=tenant_for(session, principal, tenant).id,
             events=events,
             target_url=target_url,
             description=description,

@@ -84,22 +84,32 @@ def get_delivery(session: Session, delivery_id: str, tenant_id: int | None) -> D
 
 def list_deliveries(
     session: Session,
-    subscription_id: str,
+    subscription_id: str | None = None,
     *,
+    tenant_id: int | None = None,
     status: str | None = None,
+    event_type: str | None = None,
     limit: int = 50,
     before: Cursor | None = None,
 ) -> list[tuple[Delivery, Event]]:
-    """A subscription's deliveries with their events, newest first, starting after the *before* cursor."""
+    """Deliveries with their events, newest first, starting after the *before* cursor.
+
+    Each filter given narrows the log: one subscription, one tenant, one status, one event type.
+    """
     query = (
         select(Delivery, Event)
         .join(Event, Event.id == Delivery.event_id)
-        .where(Delivery.subscription_id == subscription_id)
         .order_by(Delivery.created_at.desc(), Delivery.id.desc())
         .limit(limit)
     )
+    if subscription_id is not None:
+        query = query.where(Delivery.subscription_id == subscription_id)
+    if tenant_id is not None:
+        query = query.where(Delivery.tenant_id == tenant_id)
     if status is not None:
         query = query.where(Delivery.status == status)
+    if event_type is not None:
+        query = query.where(Event.type == event_type)
     if before is not None:
         query = query.where(
             or_(
@@ -108,6 +118,13 @@ def list_deliveries(
             )
         )
     return [(row[0], row[1]) for row in session.execute(query).all()]
+
+
+def deliveries_of_event(session: Session, event_id: str) -> Sequence[Delivery]:
+    """Every delivery of one event, oldest first."""
+    return session.scalars(
+        select(Delivery).where(Delivery.event_id == event_id).order_by(Delivery.created_at, Delivery.id)
+    ).all()
 
 
 def attempts_of(session: Session, delivery_id: str) -> Sequence[DeliveryAttempt]:

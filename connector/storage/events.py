@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, literal, or_, select
+from sqlalchemy import ColumnElement, and_, func, literal, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -20,6 +20,8 @@ from connector import ids
 from connector.storage.deliveries import PENDING
 from connector.storage.engine import Executor
 from connector.storage.models import Delivery, Event, envelope, utcnow
+from connector.storage.subscriptions import Cursor
+from connector.storage.tenants import get_in_scope
 
 # An event's fan-out state (``events.fanout_state``).
 FANOUT_PENDING = "pending"
@@ -196,3 +198,38 @@ def recent_events(
     query = select(Event).where(Event.tenant_id == tenant_id, Event.fanout_state != QUARANTINED, or_(*conditions))
     query = query.order_by(Event.created_at.desc(), Event.id.desc()).limit(limit)
     return session.scalars(query).all()
+
+
+def list_events(
+    session: Session,
+    tenant_id: int | None,
+    *,
+    event_type: str | None = None,
+    schema_valid: bool | None = None,
+    waiting: str | None = None,
+    limit: int = 50,
+    before: Cursor | None = None,
+) -> Sequence[Event]:
+    """Events newest first, starting after the *before* cursor; filtered by tenant, type, verdict and,
+    with *waiting* (``pending`` or ``quarantined``), only those not fanned out yet in that state."""
+    query = select(Event).order_by(Event.created_at.desc(), Event.id.desc()).limit(limit)
+    if waiting is not None:
+        query = query.where(WAITING, Event.fanout_state == waiting)
+    if tenant_id is not None:
+        query = query.where(Event.tenant_id == tenant_id)
+    if event_type is not None:
+        query = query.where(Event.type == event_type)
+    if schema_valid is not None:
+        query = query.where(Event.schema_valid.is_(schema_valid))
+    if before is not None:
+        query = query.where(
+            or_(
+                Event.created_at < before.created_at,
+                and_(Event.created_at == before.created_at, Event.id < before.id),
+            )
+        )
+    return session.scalars(query).all()
+
+
+def get_event(session: Session, event_id: str, tenant_id: int | None) -> Event | None:
+    return get_in_scope(session, Event, event_id, tenant_id)

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from connector import ids
 from connector.storage.models import IngestToken, Tenant, utcnow
+from connector.storage.tenants import get_in_scope
 
 
 def create_ingest_token(session: Session, tenant: Tenant, source: str = "") -> IngestToken:
@@ -25,8 +26,9 @@ def list_ingest_tokens(session: Session, tenant_id: int | None = None) -> Sequen
     return session.scalars(query).all()
 
 
-def revoke_ingest_token(session: Session, token_id: str) -> IngestToken | None:
-    token = session.get(IngestToken, token_id)
+def revoke_ingest_token(session: Session, token_id: str, tenant_id: int | None = None) -> IngestToken | None:
+    """Revoke the ingest URL *token_id* of *tenant_id* (any tenant when ``None``); ``None`` when unknown."""
+    token = get_in_scope(session, IngestToken, token_id, tenant_id)
     if token is not None and token.revoked_at is None:
         token.revoked_at = utcnow()
     return token

@@ -1,4 +1,4 @@
-"""Queue statistics for the metrics endpoint.
+"""Queue statistics for the metrics endpoint and the console's overview.
 
 Every count goes through an index range whose size is the work waiting (pending or failed
 deliveries, events not yet fanned out or in quarantine), never the whole history: a scrape costs
@@ -33,19 +33,39 @@ def _count(session: Session, *conditions: object) -> int:
     return int(session.scalar(select(func.count()).where(*conditions)) or 0)  # type: ignore[arg-type]
 
 
-def queue_stats(session: Session, now: datetime | None = None) -> QueueStats:
+def queue_stats(session: Session, now: datetime | None = None, tenant_id: int | None = None) -> QueueStats:
     """What is waiting: deliveries pending, failed and due now (and how long the oldest due one has
-    waited), events waiting for their fan-out and in quarantine."""
+    waited), events waiting for their fan-out and in quarantine; of one tenant, or of all when
+    *tenant_id* is ``None``."""
     now = now or utcnow()
-    due_filter = and_(Delivery.status == PENDING, Delivery.next_attempt_at <= now)
+    deliveries = () if tenant_id is None else (Delivery.tenant_id == tenant_id,)
+    events = () if tenant_id is None else (Event.tenant_id == tenant_id,)
+    due_filter = and_(Delivery.status == PENDING, Delivery.next_attempt_at <= now, *deliveries)
     oldest = session.scalar(
         select(Delivery.next_attempt_at).where(due_filter).order_by(Delivery.next_attempt_at).limit(1)
     )
     return QueueStats(
-        pending=_count(session, Delivery.status == PENDING),
-        failed=_count(session, Delivery.status == FAILED),
+        pending=_count(session, Delivery.status == PENDING, *deliveries),
+        failed=_count(session, Delivery.status == FAILED, *deliveries),
         due=_count(session, due_filter),
         oldest_due_age_seconds=max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0,
-        events_waiting=_count(session, WAITING, Event.fanout_state == FANOUT_PENDING),
-        events_quarantined=_count(session, WAITING, Event.fanout_state == QUARANTINED),
+        events_waiting=_count(session, WAITING, Event.fanout_state == FANOUT_PENDING, *events),
+        events_quarantined=_count(session, WAITING, Event.fanout_state == QUARANTINED, *events),
     )
+
+
+def retrying_count(session: Session, tenant_id: int | None) -> int:
+    """Pending deliveries whose last attempt failed: they wait for their next try."""
+    tenant = () if tenant_id is None else (Delivery.tenant_id == tenant_id,)
+    return _count(session, Delivery.status == PENDING, Delivery.attempt_count > 0, *tenant)
+
+
+def events_per_type(session: Session, tenant_id: int | None, since: datetime) -> list[tuple[str, int]]:
+    """How many events of each type arrived since *since*, most frequent first (an index range of
+    the last day's events, not the whole history)."""
+    count = func.count().label("count")
+    query = select(Event.type, count).where(Event.created_at >= since).group_by(Event.type)
+    if tenant_id is not None:
+        query = query.where(Event.tenant_id == tenant_id)
+    rows = session.execute(query.order_by(count.desc(), Event.type)).all()
+    return [(str(name), int(number)) for name, number in rows]

@@ -117,9 +117,12 @@ def list_subscriptions(
     after: Cursor | None = None,
     event_type: str | None = None,
     target_url: str | None = None,
+    status: str | None = None,
+    target_contains: str | None = None,
 ) -> list[Subscription]:
-    """Up to *limit* subscriptions in creation order, starting after *after*, optionally only those
-    subscribed to exactly *event_type* or posting to exactly *target_url*."""
+    """Up to *limit* subscriptions in creation order, starting after *after*; each filter given
+    narrows the list (subscribed to exactly *event_type*, posting to exactly *target_url*, in
+    *status*, target URL containing a text)."""
     query = select(Subscription).order_by(Subscription.created_at, Subscription.id).limit(limit)
     if tenant_id is not None:
         query = query.where(Subscription.tenant_id == tenant_id)
@@ -138,6 +141,23 @@ def list_subscriptions(
         )
     if target_url is not None:
         query = query.where(Subscription.target_url == target_url)
+    if status is not None:
+        query = query.where(Subscription.status == status)
+    if target_contains:
+        query = query.where(Subscription.target_url.contains(target_contains, autoescape=True))
+    return list(session.scalars(query).all())
+
+
+def troubled_subscriptions(session: Session, tenant_id: int | None, limit: int = 50) -> list[Subscription]:
+    """Subscriptions that are disabled or failing right now, the most recently changed first."""
+    query = (
+        select(Subscription)
+        .where(or_(Subscription.status == DISABLED, Subscription.failing_since.is_not(None)))
+        .order_by(Subscription.updated_at.desc(), Subscription.id)
+        .limit(limit)
+    )
+    if tenant_id is not None:
+        query = query.where(Subscription.tenant_id == tenant_id)
     return list(session.scalars(query).all())
 
 

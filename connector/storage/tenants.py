@@ -89,6 +89,10 @@ def touch_key(session: Session, key_id: str, now: datetime | None = None) -> Non
     session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now or utcnow()))
 
 
+def list_tenants(session: Session) -> Sequence[Tenant]:
+    return session.scalars(select(Tenant).order_by(Tenant.name)).all()
+
+
 def list_keys(session: Session, tenant_name: str | None = None) -> Sequence[ApiKey]:
     query = select(ApiKey).join(Tenant).order_by(Tenant.name, ApiKey.created_at, ApiKey.id)
     if tenant_name is not None:
@@ -96,9 +100,17 @@ def list_keys(session: Session, tenant_name: str | None = None) -> Sequence[ApiK
     return session.scalars(query).all()
 
 
-def revoke_key(session: Session, key_id: str) -> ApiKey | None:
-    """Revoke the key *key_id* (by id or by its shown prefix); ``None`` when no such key."""
-    key = session.get(ApiKey, key_id) or session.scalar(select(ApiKey).where(ApiKey.prefix == key_id))
-    if key is not None and key.revoked_at is None:
+def find_active_key_by_id(session: Session, key_id: str) -> ApiKey | None:
+    """The unrevoked key with the id *key_id* (what a console session remembers)."""
+    return session.scalar(select(ApiKey).where(ApiKey.id == key_id, ApiKey.revoked_at.is_(None)))
+
+
+def revoke_key(session: Session, key_id: str, tenant_id: int | None = None) -> ApiKey | None:
+    """Revoke the key *key_id* (by id or by its shown prefix) of *tenant_id* (any tenant when ``None``);
+    ``None`` when there is no such key."""
+    key = session.get(ApiKey, key_id) or session.scalar(select(ApiKey).where(ApiKey.prefix == key_id).limit(1))
+    if key is None or (tenant_id is not None and key.tenant_id != tenant_id):
+        return None
+    if key.revoked_at is None:
         key.revoked_at = utcnow()
     return key
