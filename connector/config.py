@@ -52,7 +52,8 @@ def default_database_path(folder: Path | None = None) -> Path:
     return start / DEFAULT_DATABASE_FILE
 
 
-def _default_database_url() -> str:
+def default_database_url() -> str:
+    """The URL of :func:`default_database_path`."""
     return f"sqlite:///{default_database_path()}"
 
 
@@ -60,7 +61,7 @@ def _default_database_url() -> str:
 class Settings:
     """Runtime configuration. Build it with :meth:`Settings.load`."""
 
-    database_url: str = field(default_factory=_default_database_url)
+    database_url: str = field(default_factory=default_database_url)
     host: str = "127.0.0.1"
     port: int = 8080
     allowed_networks: tuple[str, ...] = ()

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from connector.config import ConfigError, Settings, resolve_secret_key, sqlite_path
+from connector.config import ConfigError, Settings, default_database_url, resolve_secret_key, sqlite_path
 
 if TYPE_CHECKING:
     from connector.storage import Database
@@ -68,15 +68,15 @@ def database_errors(settings: Settings) -> Iterator[None]:
 def announce_database(settings: Settings, *, new_is_expected: bool = False) -> None:
     """Say on stderr which database a command is about to open: ``database: <url>``.
 
-    A SQLite file that does not exist yet is about to be made, new and empty: ``serve``
-    (*new_is_expected*) says so; any other command warns, since that is not the database a running
-    server uses.
+    A SQLite file that does not exist yet is about to be made, new and empty. That is expected
+    from ``serve`` (*new_is_expected*) and from a database given by URL: said in passing. Any other
+    command on the default file warns: that is not the database a running server uses.
     """
     click.echo(f"database: {_shown_url(settings.database_url)}", err=True)
     path = sqlite_path(settings.database_url)
     if path is None or path.exists():
         return
-    if new_is_expected:
+    if new_is_expected or settings.database_url != default_database_url():
         click.echo(f"database: {path.absolute()} does not exist yet: creating it", err=True)
         return
     click.echo(

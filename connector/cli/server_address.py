@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import logging
 from pathlib import Path
 
 from connector.config import Settings, sqlite_path
 
 SERVER_URL_SUFFIX = ".server-url"
+
+log = logging.getLogger(__name__)
 
 
 def listen_url(address: str, port: int) -> str:
@@ -39,10 +42,15 @@ def _record_file(settings: Settings) -> Path | None:
 
 
 def record(settings: Settings, url: str) -> None:
-    """Note that a service on this database listens at *url* (SQLite only)."""
+    """Note that a service on this database listens at *url* (SQLite only; a folder that cannot be
+    written costs only the note: ``ingest-url`` then falls back to the settings)."""
     path = _record_file(settings)
-    if path is not None:
+    if path is None:
+        return
+    try:
         path.write_text(url + "\n", encoding="utf-8")
+    except OSError as exc:
+        log.warning("cannot note the service's URL in %s (%s): ingest-url will not know the port", path, exc.strerror)
 
 
 def forget(settings: Settings, url: str) -> None:

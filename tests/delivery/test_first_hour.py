@@ -130,6 +130,14 @@ def test_every_command_says_which_database_and_one_checkout_has_one(checkout: Pa
     assert f"database: sqlite:///{elsewhere / 'billrun-connector.db'}" in stray.stderr
     assert "a server started from another folder uses another one" in stray.stderr
 
+    given = tmp_path / "given.db"  # a new file named on purpose is said in passing, not warned about
+    named = cli("keys", "list", "--database-url", f"sqlite:///{given}", cwd=elsewhere)
+    assert named.returncode == 0
+    assert named.stderr.splitlines() == [
+        f"database: sqlite:///{given}",
+        f"database: {given} does not exist yet: creating it",
+    ]
+
 
 def test_a_database_that_cannot_be_opened_is_one_line(tmp_path: Path) -> None:
     bad = cli("keys", "list", "--database-url", "not-a-url", cwd=tmp_path)
