@@ -35,6 +35,24 @@ EVENTS_QUARANTINED = Counter(
     "Events this process kept in quarantine (strict schemas: the payload fails its schema), by type.",
     ["type"],
 )
+# Counters labelled by event type keep at most this many types apart; later new types are counted
+# as "other", so a stream of made-up types (a leaked ingest URL) cannot grow the exposition without end.
+MAX_TYPE_LABELS = 200
+_OTHER_TYPES = "other"
+
+
+def count_type(counter: Counter, event_type: str) -> None:
+    """Add one to *counter* under *event_type*, or under ``other`` once MAX_TYPE_LABELS types are known."""
+    known = _types_seen.setdefault(id(counter), set())
+    if event_type not in known:
+        if len(known) >= MAX_TYPE_LABELS:
+            event_type = _OTHER_TYPES
+        else:
+            known.add(event_type)
+    counter.labels(event_type).inc()
+
+
+_types_seen: dict[int, set[str]] = {}
 ATTEMPTS = Counter(
     "billrun_connector_delivery_attempts",
     "Delivery attempts made by this process, by what the policy decided (succeeded, retry, failed, gone).",

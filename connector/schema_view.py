@@ -158,6 +158,18 @@ class SchemaView:
         return _merge(parts)
 
 
+def _declared_types(schema: dict[str, Any]) -> tuple[str, ...] | None:
+    """The JSON types one schema object allows: its ``type``, or the types of an ``anyOf`` whose
+    branches each declare one (how the catalog writes "an integer or a string"); None if it says nothing."""
+    declared = schema.get("type")
+    if declared is not None:
+        return (declared,) if isinstance(declared, str) else tuple(declared)
+    branches = schema.get("anyOf")
+    if not branches or not all(isinstance(branch, dict) and "type" in branch for branch in branches):
+        return None
+    return tuple(dict.fromkeys(kind for branch in branches for kind in _declared_types(branch) or ()))
+
+
 class SchemaNode:
     """What walking a value needs at one place of a schema, computed on first use and kept.
 
@@ -176,10 +188,9 @@ class SchemaNode:
         """The declared JSON types, in declaration order (narrowed when several parts declare some)."""
         kinds: tuple[str, ...] | None = None
         for facet in self._facets:
-            declared = facet.get("type")
-            if declared is None:
+            mine = _declared_types(facet)
+            if mine is None:
                 continue
-            mine = (declared,) if isinstance(declared, str) else tuple(declared)
             kinds = mine if kinds is None else tuple(kind for kind in kinds if kind in mine)
         return kinds or ()
 

@@ -19,6 +19,7 @@ from connector.api.auth import current_principal, require_api_key
 from connector.api.parsing import Blueprint
 from connector.api.schemas import MAX_PAGE, PageCursor, encode_cursor
 from connector.api.validation import UnknownEventType, unknown_type_message, validate_deliverable_type
+from connector.catalog import get_catalog
 from connector.services import deliveries as services
 from connector.storage.deliveries import DELIVERY_STATUSES
 from connector.storage.events import StoredEvent
@@ -101,6 +102,13 @@ class DeliverySchema(Schema):
     id = fields.String(required=True)
     event_id = fields.String(required=True)
     event_type = fields.String(required=True)
+    event_in_catalog = fields.Boolean(
+        required=True,
+        metadata={
+            "description": "False for a type the catalog does not know: BillRun sent it, the connector kept it"
+            " and delivers it to `*` and `<module>.*` subscribers."
+        },
+    )
     subscription_id = fields.String(required=True)
     status = fields.String(required=True, metadata={"description": "`pending`, `succeeded`, `failed` or `cancelled`."})
     attempt_count = fields.Integer()
@@ -114,6 +122,15 @@ class DeliverySchema(Schema):
 
 class DeliveryDetailSchema(DeliverySchema):
     event = fields.Dict(metadata={"description": "The delivered body `{id, type, timestamp, data}`."})
+    event_schema_valid = fields.Boolean(metadata={"description": "Whether the event's payload matched its schema."})
+    event_issues = fields.List(
+        fields.String(),
+        allow_none=True,
+        metadata={
+            "description": "What was odd about the event when it came in: schema errors, a type not in the"
+            " catalog, what reading BillRun's body had to change (invalid UTF-8, a field PHP drops)."
+        },
+    )
     attempts = fields.List(fields.Nested(AttemptSchema))
 
 
@@ -138,12 +155,17 @@ class RecoveredSchema(Schema):
     recovered = fields.Integer(required=True)
 
 
-_DELIVERY_COLUMNS = tuple(name for name in DeliverySchema().fields if name != "event_type")
+_FROM_THE_EVENT = ("event_type", "event_in_catalog")
+_DELIVERY_COLUMNS = tuple(name for name in DeliverySchema().fields if name not in _FROM_THE_EVENT)
 
 
 def _delivery_view(delivery: Delivery, event: Event) -> dict[str, Any]:
     """A delivery and its event's type, for the response schemas to dump."""
-    return {**{name: getattr(delivery, name) for name in _DELIVERY_COLUMNS}, "event_type": event.type}
+    return {
+        **{name: getattr(delivery, name) for name in _DELIVERY_COLUMNS},
+        "event_type": event.type,
+        "event_in_catalog": get_catalog().knows(event.type),
+    }
 
 
 def _accepted(stored: StoredEvent) -> dict[str, Any]:
@@ -217,7 +239,13 @@ def get_delivery(delivery_id: str) -> dict[str, Any]:
     """One delivery with the body it carries and every attempt (time, status, duration, error, response excerpt)."""
     with context.session() as session:
         delivery, event, attempts = services.detail(session, current_principal(), delivery_id)
-        return {**_delivery_view(delivery, event), "event": event.envelope(), "attempts": attempts}
+        return {
+            **_delivery_view(delivery, event),
+            "event": event.envelope(),
+            "event_schema_valid": event.schema_valid,
+            "event_issues": event.validation_errors,
+            "attempts": attempts,
+        }
 
 
 @blp.route("/deliveries/<delivery_id>/retry", methods=["POST"])

@@ -21,7 +21,7 @@ from connector.api import context
 from connector.api.auth import AuthError, authenticate
 from connector.api.schemas import PluginAnswerSchema
 from connector.api.validation import InvalidTargetUrl, UnknownEventType, validate_event_type, validate_target_url
-from connector.catalog import get_catalog
+from connector.catalog import ALL, get_catalog
 from connector.services import subscriptions as services
 from connector.services.errors import ServiceError
 from connector.services.principal import Principal
@@ -58,12 +58,20 @@ def _params() -> dict[str, str]:
     return params
 
 
+def _pair(event_name: str) -> tuple[str, str]:
+    """The ``(webhook_module, webhook_action)`` of a subscribed name; ``*`` (every event) is ``(*, *)``."""
+    if event_name == ALL:
+        return ALL, ALL
+    module, _, action = event_name.partition(".")
+    return module, action
+
+
 def webhook_object(subscription: Subscription) -> dict[str, Any]:
     """The plugin's ``webhook`` object (BillRun's four fields first, then this service's extras).
 
     ``webhook_id`` is the id the client chose at create, else the subscription's own id.
     """
-    module, _, action = subscription.events[0].partition(".")
+    module, action = _pair(subscription.events[0])
     return {
         "webhook_module": module,
         "webhook_action": action,
@@ -80,12 +88,16 @@ def _event_type(module: str | None, action: str | None) -> str:
     if not action:
         raise PluginFailure("webhook_action is required (e.g. update)")
     catalog = get_catalog()
+    if module == ALL:  # every event: webhook_module=* with webhook_action=*
+        if action != ALL:
+            raise PluginFailure(f"webhook_module '*' takes webhook_action '*' (every event), not {action!r}")
+        return ALL
     name = catalog.type_for(module, action) or f"{module}.{action}"
     try:
         return validate_event_type(name)
     except UnknownEventType as exc:
         meant = _meant(module, action, exc.suggestion)
-        modules = sorted({entry.module for entry in catalog.types()})
+        modules = sorted(catalog.modules())
         if module.lower() not in {name.lower() for name in modules}:
             raise PluginFailure(
                 f"unknown webhook_module {module!r};{meant} known modules: {', '.join(modules)}"
@@ -172,7 +184,7 @@ def update(principal: Principal, params: Mapping[str, str], path_id: str | None)
         subscription = _owned(session, principal, webhook_id)
         events = None
         if module or action:
-            current_module, _, current_action = subscription.events[0].partition(".")
+            current_module, current_action = _pair(subscription.events[0])
             events = [_event_type(module or current_module, action or current_action)]
         services.change(session, subscription, events=events, target_url=_target_url(url) if url is not None else None)
         return {"status": 1, "webhook": webhook_object(subscription)}

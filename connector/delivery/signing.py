@@ -60,9 +60,18 @@ class Signer:
 
 
 def envelope_body(envelope: Mapping[str, Any]) -> bytes:
-    """The delivery body ``{"id","type","timestamp","data"}``, minified: the bytes that are signed and sent."""
-    return json.dumps(
-        {"id": envelope["id"], "type": envelope["type"], "timestamp": envelope["timestamp"], "data": envelope["data"]},
-        separators=(",", ":"),
-        ensure_ascii=False,
-    ).encode()
+    """The delivery body ``{"id","type","timestamp","data"}``, minified: the bytes that are signed and sent.
+
+    Text has no lone surrogates since the ingest replaces them; an event stored before that still has
+    them escaped (``\\ud800``), so it can be signed and delivered rather than fail every attempt.
+    """
+    body = {
+        "id": envelope["id"],
+        "type": envelope["type"],
+        "timestamp": envelope["timestamp"],
+        "data": envelope["data"],
+    }
+    try:
+        return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        return json.dumps(body, separators=(",", ":")).encode()

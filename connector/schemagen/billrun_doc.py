@@ -36,10 +36,43 @@ What the source shows, beyond the documentation:
   body holds only `module` and `action`.
 - **`users.changepassword`** and **`discounts.reopen`** are never fired: `changePassword()` writes no audit
   entry, and `discounts.ini` has no reopen action.
+- **billapi `import`** fires no `import` event: each imported row runs the import's operation (`create`,
+  `update` or `permanentchange`) and is sent as that action.
 - BillRun drops nulls and empty arrays from the body, and Mongo ids (`_id`) cannot be form-encoded.
 
 Any other `(module, action)` BillRun may send is accepted too, stored and delivered to `*` and
-`<module>.*` subscribers, and counted in `/metrics` as not in the catalog.
+`<module>.*` subscribers, and counted in `/metrics` as not in the catalog. The delivery log says so
+(`event_in_catalog: false`).
+
+## The wire format, and what the connector does with its oddities
+
+BillRun's `Billrun_Util::sendRequest()` POSTs through `Zend_Http_Client` and its curl adapter: the body is
+`http_build_query($data, '', '&')`, the headers `Content-Type: application/x-www-form-urlencoded`,
+`User-Agent: Zend_Http_Client`, `Accept-encoding: deflate` and `Connection: close`; libcurl itself adds
+`Expect: 100-continue` to bodies over 1 KB in older releases (still on many BillRun servers) and over
+1 MB in current ones, and the connector answers the interim `100 Continue`. BillRun waits for the answer
+with no read timeout and never retries, so the ingest answers at once: 200, or only 400 (no `module` and
+`action` at all, a module name BillRun never uses, or a JSON body that is not JSON), 401 (the URL), 413
+(over the size limit) or 415 (neither a form nor JSON).
+
+- **The body is decoded exactly as PHP's `parse_str` decodes it** (`connector/php.py`, proven against PHP
+  itself in `tests/delivery/test_php_wire.py` and `test_php_posts.py`). A key ends at its first `]`, so
+  a balance group named `DATA [5GB]` arrives as the key `DATA [5GB` (and two fields under it are one value:
+  PHP's own reading); in a variable name spaces and dots become `_`; `name[]` appends; a field nested
+  deeper than 64 levels makes PHP drop its whole variable, and so does the connector, saying so.
+- **Floats are printed by PHP with 14 significant digits**: `0.1 + 0.2` arrives as `0.3`, `1e20` as
+  `1.0E+20`, a float that overflowed as `INF`, `-INF` or `NAN`. Integers beyond 64 bits are PHP floats
+  too. A number JSON cannot carry (`1e999`, `NAN`, `INF`, an integer outside the signed 64-bit range)
+  stays the string BillRun sent, and the schema marks it.
+- **Invalid UTF-8** (PHP strings are bytes; `substr()` can cut a character in two) becomes U+FFFD.
+- **Any action is a type**: a collection step name is free text. Control characters become U+FFFD, and of
+  a name longer than 255 characters the first 255 name the type; an action named like a group
+  (`trackchanges`) or a wildcard (`*`) is kept and reaches the wildcards.
+
+Every such change is kept with the event (`validation_errors`, shown as `event_issues` in the delivery
+log), the event is marked (`schema_valid: false`) and delivered as strict JSON (RFC 8259).
+
+## Every event type
 
 """
 

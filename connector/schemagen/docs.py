@@ -24,8 +24,10 @@ Every event the connector delivers is a JSON object `{id, type, timestamp, data}
 
 BillRun itself POSTs a PHP form body (`before[aid]=1&before[from][sec]=1706659200...`) where every value is
 a string, lists are maps keyed `0`, `1`, ..., dates are `{sec, usec}`, and nulls, empty lists and Mongo ids are
-left out. The connector turns that into the typed JSON described here, guided by each type's JSON Schema in
-`schemas/` (`schemas/catalog.json` lists them all; `docs/billrun.md` says where BillRun fires each type).
+left out. The connector reads that body exactly as PHP's `parse_str` reads it (a key ends at its first `]`:
+a balance group named `DATA [5GB]` arrives as `DATA [5GB`) and turns it into the typed JSON described here,
+guided by each type's JSON Schema in `schemas/` (`schemas/catalog.json` lists them all; `docs/billrun.md`
+says where BillRun fires each type and how its wire format behaves).
 
 Fields a schema does not declare, such as custom fields, are normalised generically: a `{sec, usec}` pair
 anywhere becomes an ISO 8601 UTC date, a map whose keys are exactly `0` to `n-1` becomes a list, and every
@@ -33,9 +35,12 @@ other value stays the string BillRun sent. **BillRun drops nulls and empty lists
 leaves them out), so an absent field may simply mean empty: a subscriber without services has no `services`,
 a first prepaid top-up has no `before`.
 
-A number JSON cannot carry (`1e999`, `NaN`, `Infinity`, or an integer outside the signed 64-bit range) stays
+A number JSON cannot carry (`1e999`, `NaN`, `INF`, or an integer outside the signed 64-bit range) stays
 the string BillRun sent and the event is marked schema-invalid; invalid UTF-8 and lone surrogates become
-U+FFFD. Every delivered body is strict JSON (RFC 8259).
+U+FFFD, and a field nested deeper than PHP's 64 levels is dropped as PHP drops it, with a note among the
+event's validation errors. Every delivered body is strict JSON (RFC 8259). Where a field may be a number or
+a string (`"UNLIMITED"`, or an empty string for unset), the schemas say so with `anyOf`: they compile in
+ajv's strict mode.
 
 ## Subscribing
 
@@ -114,6 +119,8 @@ class _Docs:
             return self.describe_type(path, target)
         if schema.get("format") == "date-time":
             return "date-time"
+        if "anyOf" in schema and "type" not in schema:
+            return " or ".join(self.describe_type(base, branch) for branch in schema["anyOf"])
         kind = schema.get("type", "any")
         text = " or ".join(kind) if isinstance(kind, list) else kind
         if kind == "array":
@@ -146,6 +153,8 @@ class _Docs:
                 return []
             return self.nested_rows(target_path, target, path)
         rows = self.rows(base, field, f"{path}.") if "properties" in field else []
+        for branch in field.get("anyOf", ()):  # "an object or a string": the object's fields
+            rows.extend(self.nested_rows(base, branch, path))
         if isinstance(field.get("items"), dict):
             rows.extend(self.nested_rows(base, field["items"], f"{path}[]"))
         extra = field.get("additionalProperties")

@@ -40,8 +40,16 @@ def b(desc: str, **extra: Any) -> Schema:
 
 
 def or_string(schema: Schema) -> Schema:
-    """*schema*'s type, or a string: for fields BillRun declares as strings (an empty one means unset)."""
-    return {**schema, "type": [schema["type"], "string"]}
+    """*schema*'s type, or a string: for fields BillRun declares as strings (an empty one means unset).
+
+    An ``anyOf`` of the two types, not a ``type`` list: ajv's strict mode refuses union types.
+    The description stays outside the branches; every other keyword goes into the typed branch.
+    """
+    typed = {key: value for key, value in schema.items() if key != "description"}
+    either: Schema = {"anyOf": [typed, {"type": "string"}]}
+    if "description" in schema:
+        either["description"] = schema["description"]
+    return either
 
 
 def shared(name: str, desc: str = "", **extra: Any) -> Schema:

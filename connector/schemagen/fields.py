@@ -48,7 +48,7 @@ COMMON_TYPES: dict[str, Schema] = {
         "A price for a range of cycles.",
         {
             "from": i("First cycle of the range (0-based)."),
-            "to": {"type": ["integer", "string"], "description": "Last cycle of the range, or UNLIMITED."},
+            "to": or_string(i("Last cycle of the range, or UNLIMITED.")),
             "price": money("Price per cycle in this range."),
         },
     ),
@@ -56,7 +56,7 @@ COMMON_TYPES: dict[str, Schema] = {
         "One pricing step of a rate.",
         {
             "from": i("Volume at which the step starts."),
-            "to": {"type": ["integer", "string"], "description": "Volume at which the step ends, or UNLIMITED."},
+            "to": or_string(i("Volume at which the step ends, or UNLIMITED.")),
             "interval": n("Charging interval (volume rounded up to it)."),
             "price": money("Price per interval."),
             "uom_display": obj(
@@ -84,7 +84,7 @@ COMMON_TYPES: dict[str, Schema] = {
         "An invoice or payment covered, and the amount.",
         {
             "type": s("inv (invoice) or rec (payment).", enum=["inv", "rec"]),
-            "id": {"type": ["integer", "string"], "description": "Invoice number or payment txid."},
+            "id": or_string(i("Invoice number or payment txid.")),
             "amount": money("Amount allocated."),
             "total_amount": money("Total of the covered bill."),
             "date": date("When it was allocated."),
@@ -560,12 +560,15 @@ DOCUMENT_FIELDS: dict[str, tuple[str, dict[str, Schema], tuple[str, ...]]] = {
             "rejection_code": s("Gateway rejection code."),
             "original_txid": s("Transaction id of the payment this one corrects or rejects."),
             "cancelled": b("Whether the payment was cancelled."),
-            "payment_method": obj(
-                "The card paid with, as the gateway reports it (CreditGuard).",
-                {
-                    "expiration_date": s("Card expiry, e.g. 0427."),
-                    "last_four_digits": s("Last four digits of the card."),
-                },
+            "payment_method": or_string(
+                obj(
+                    "The card paid with, as CreditGuard reports it; a custom payment gateway's response file"
+                    " may give it as text instead.",
+                    {
+                        "expiration_date": s("Card expiry, e.g. 0427."),
+                        "last_four_digits": s("Last four digits of the card."),
+                    },
+                )
             ),
         },
         ("aid",),

@@ -215,7 +215,9 @@ TYPE_CAVEATS: dict[str, str] = {
     "discounts.reopen": "Never fired: discounts.ini has no reopen action.",
     "users.changepassword": "Never fired: changePassword() calls no trackChanges.",
     "bills.afterChargeSuccess": "An installment agreement sends only bill.aid; CreditGuard payments carry"
-    " bill.payment_method as {expiration_date, last_four_digits}.",
+    " bill.payment_method as {expiration_date, last_four_digits}, a custom gateway's file may give it as text.",
+    "events.create": "before and after are the whole balance before and after the usage; event.before and"
+    " event.after are the values at the condition's path.",
     "collection.in_collection": "step.extra_params.aids is a batch of accounts (500 by default), not one aid.",
     "collection.out_of_collection": "step.extra_params.aids is a batch of accounts (500 by default), not one aid.",
     "login.login": "Only modifiedUser.",

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy.orm import Session
 
-from connector.metrics import EVENTS_INGESTED, EVENTS_QUARANTINED
+from connector.metrics import EVENTS_INGESTED, EVENTS_QUARANTINED, count_type
 from connector.services.runtime import Runtime
 from connector.storage import events
 from connector.storage.engine import Executor
@@ -140,6 +140,6 @@ def accepted(runtime: Runtime, stored: StoredEvent, path: str) -> None:
         return
     EVENTS_INGESTED.labels(path).inc()
     if stored.event.fanout_state == events.QUARANTINED:
-        EVENTS_QUARANTINED.labels(stored.event.type).inc()
+        count_type(EVENTS_QUARANTINED, stored.event.type)
     else:
         runtime.work_due()

@@ -7,10 +7,10 @@ one write lock that the worker and every other ingest wait for.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from connector import billrun, ingest_urls
-from connector.metrics import UNCATALOGUED
+from connector.metrics import UNCATALOGUED, count_type
 from connector.services.errors import Unauthorized
 from connector.services.events import Verdict, accept_ingested, assess
 from connector.services.runtime import Runtime
@@ -33,13 +33,15 @@ def ingest_billrun(runtime: Runtime, token: str, body: bytes, content_type: str)
     token_id = ingest_urls.read_token(settings.secret_key, token)
     if token_id is None:
         raise Unauthorized("this ingest URL is not valid")
-    event_type, data = billrun.parse_delivery(
-        body, content_type, catalog=runtime.catalog, max_bytes=settings.max_body_bytes
-    )
+    delivery = billrun.parse_delivery(body, content_type, catalog=runtime.catalog, max_bytes=settings.max_body_bytes)
+    event_type, data = delivery.type, delivery.data
     verdict = assess(runtime, event_type, data)
-    if verdict.notes:
-        UNCATALOGUED.labels(event_type).inc()
+    # What reading the body had to change (invalid UTF-8, a field PHP drops, an odd action): kept and said,
+    # never a reason to hold the event back.
+    verdict = replace(verdict, notes=[*verdict.notes, *delivery.notes])
     stored = accept_ingested(runtime, token_id, event_type=event_type, data=data, verdict=verdict)
     if stored is None:
         raise Unauthorized("this ingest URL was revoked")
+    if not runtime.catalog.knows(event_type):  # counted once stored: an operator sees new types arrive
+        count_type(UNCATALOGUED, event_type)
     return Ingested(stored, verdict)

@@ -27,6 +27,11 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 ID = String(64)
+# An event type <module>.<action>: a module name of up to 100 characters and an action (a free-text
+# collection step name) of up to 255. SQLite does not enforce lengths, so only PostgreSQL's columns
+# were widened (migration 0010); the SQLite declarations stay as they were made.
+TYPE_NAME = String(200).with_variant(String(356), "postgresql")
+ACTION_NAME = String(200).with_variant(String(255), "postgresql")
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -158,7 +163,7 @@ class SubscriptionEvent(Base):
     __tablename__ = "subscription_events"
 
     subscription_id: Mapped[str] = mapped_column(ForeignKey("subscriptions.id", ondelete="CASCADE"), primary_key=True)
-    event_type: Mapped[str] = mapped_column(String(200), primary_key=True)
+    event_type: Mapped[str] = mapped_column(TYPE_NAME, primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
     position: Mapped[int] = mapped_column(Integer, default=0)
 
@@ -172,7 +177,7 @@ class Event(Base):
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
-    type: Mapped[str] = mapped_column(String(200))
+    type: Mapped[str] = mapped_column(TYPE_NAME)
     timestamp: Mapped[datetime] = mapped_column()
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     source: Mapped[str] = mapped_column(String(200), default="")
@@ -293,7 +298,7 @@ class BillrunRegistration(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     connection_id: Mapped[int] = mapped_column(ForeignKey("billrun_connections.id", ondelete="CASCADE"))
     module: Mapped[str] = mapped_column(String(200))
-    action: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(ACTION_NAME)
     webhook_id: Mapped[str] = mapped_column(String(64))
     state: Mapped[str] = mapped_column(String(16))  # creating | registered | deleting
     # SHA-256 of the URL BillRun holds for it (None until created): a new ingest URL means an update.

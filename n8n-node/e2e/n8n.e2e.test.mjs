@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { cpSync, mkdtempSync, openSync, readFileSync, rmSync, closeSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -142,6 +143,8 @@ function connectorEnv() {
 		...process.env,
 		BILLRUN_CONNECTOR_DATABASE_URL: `sqlite:///${join(work, 'c.db')}`,
 		BILLRUN_CONNECTOR_RETRY_SCALE: '0.001',
+		// A rotated-out secret signs nothing at once, as after a real rotation's grace period.
+		BILLRUN_CONNECTOR_ROTATION_GRACE_SECONDS: '0',
 	};
 }
 
@@ -156,17 +159,31 @@ function connectorCommand(args) {
 	return lines[lines.length - 1].trim();
 }
 
-async function listHooks() {
-	const { status, json, text } = await request(`${connector.url}/api/v1/hooks`, {
-		headers: { authorization: `Bearer ${connector.key}` },
+function connectorApi(path, options = {}) {
+	return requestJson(`${connector.url}/api/v1${path}`, {
+		...options,
+		headers: { authorization: `Bearer ${connector.key}`, ...(options.headers ?? {}) },
 	});
+}
+
+/** The subscriptions posting to `targetUrl`, through the list endpoint's filter. */
+async function hooksOn(targetUrl) {
+	const query = new URLSearchParams({ target_url: targetUrl, limit: '100' });
+	const { status, json, text } = await connectorApi(`/hooks?${query}`);
 	assert.equal(status, 200, `GET /api/v1/hooks answered ${status}: ${text}`);
-	if (Array.isArray(json)) return json;
-	const list = ['items', 'data', 'hooks', 'subscriptions']
-		.map((key) => json?.[key])
-		.find(Array.isArray);
-	assert.ok(list, `GET /api/v1/hooks gave no list: ${text}`);
-	return list;
+	assert.equal(json.next_cursor, null, text);
+	return json.data;
+}
+
+/** Posts a form body to the ingest URL as BillRun's webhooks plugin does; the connector's answer. */
+async function ingest(form) {
+	const answer = await request(connector.ingestUrl, {
+		method: 'POST',
+		headers: { 'content-type': 'application/x-www-form-urlencoded' },
+		body: form.toString(),
+	});
+	assert.equal(answer.status, 200, answer.text);
+	return answer.json;
 }
 
 /** A subscribers/update exactly as BillRun's plugin posts it: PHP bracket-notation form fields. */
@@ -191,7 +208,19 @@ function subscriberUpdateForm(firstname) {
 		['modifiedUser', 'crm'],
 		...entity('before', 'Before'),
 		...entity('after', firstname),
-	]).toString();
+	]);
+}
+
+/** A delivery of a module and action the catalog does not know, shaped as BillRun posts them. */
+function unknownEventForm(marker) {
+	return new URLSearchParams([
+		['module', 'warehouse'],
+		['action', 'restock'],
+		['modifiedUser', 'crm'],
+		['after[sku]', 'SIM-4G'],
+		['after[note]', marker],
+		['after[quantity]', '40'],
+	]);
 }
 
 // ---------------------------------------------------------------- n8n
@@ -244,6 +273,11 @@ async function startN8n() {
 	});
 }
 
+/** n8n's own log so far (all runs: the file is appended to across restarts). */
+function n8nLog() {
+	return readFileSync(join(work, 'n8n.log'), 'utf8');
+}
+
 function n8nApi(path, options = {}) {
 	return requestJson(`${n8n.url}/api/v1${path}`, {
 		...options,
@@ -266,12 +300,62 @@ function executionHolding(marker, seconds = 90) {
 	);
 }
 
-function triggerOutput(execution) {
-	const runs = execution.data.resultData.runData['BillRun Trigger'];
+function triggerOutput(execution, nodeName = n8n.triggerName) {
+	const runs = execution.data.resultData.runData[nodeName];
+	assert.ok(runs, `no run data for ${nodeName}: ${Object.keys(execution.data.resultData.runData)}`);
 	return runs[0].data.main[0].map((item) => item.json);
 }
 
+/** Changes the workflow through n8n's public API, as a client would: read, edit, PUT. */
+async function updateWorkflow(edit) {
+	const current = await n8nApi(`/workflows/${n8n.workflowId}`);
+	assert.equal(current.status, 200, current.text);
+	const { name, nodes, connections } = current.json;
+	edit(nodes);
+	const updated = await n8nApi(`/workflows/${n8n.workflowId}`, {
+		method: 'PUT',
+		body: { name, nodes, connections, settings: WORKFLOW_SETTINGS },
+	});
+	assert.equal(updated.status, 200, `${updated.text}\n${logTail('n8n')}`);
+	assert.equal(updated.json.active, true, 'the workflow stays active');
+	return updated.json;
+}
+
+/** "Listen for test event" in the editor: n8n subscribes the trigger's test URL. */
+async function listenForTestEvent() {
+	const workflow = await n8nApi(`/workflows/${n8n.workflowId}`);
+	assert.equal(workflow.status, 200, workflow.text);
+	const run = await requestJson(`${n8n.url}/rest/workflows/${n8n.workflowId}/run`, {
+		method: 'POST',
+		headers: { cookie: n8n.cookie },
+		body: { workflowData: workflow.json, triggerToStartFrom: { name: n8n.triggerName } },
+	});
+	assert.equal(run.status, 200, `${run.text}\n${logTail('n8n')}`);
+	assert.equal(run.json.data.waitingForWebhook, true, run.text);
+	const [hook, ...more] = await hooksOn(n8n.testUrl);
+	assert.equal(more.length, 0, 'one test subscription');
+	return hook;
+}
+
+/** A loopback HTTP server that is not a connector: 200 with some JSON for every request. */
+async function notAConnector() {
+	const server = createHttpServer((_req, res) => {
+		res.writeHead(200, { 'content-type': 'application/json' });
+		res.end('{"status":"ok"}');
+	});
+	await new Promise((listening) => server.listen(0, '127.0.0.1', listening));
+	return server;
+}
+
 // ---------------------------------------------------------------- the scenario
+
+const WORKFLOW_SETTINGS = {
+	saveDataSuccessExecution: 'all',
+	saveDataErrorExecution: 'all',
+	saveManualExecutions: true,
+};
+
+const marker = (what) => `${what}-${randomUUID().slice(0, 8)}`;
 
 describe('BillRun Trigger in a real n8n', { concurrency: false }, () => {
 	before(async () => {
@@ -339,7 +423,7 @@ describe('BillRun Trigger in a real n8n', { concurrency: false }, () => {
 		assert.ok(n8n.apiKey);
 	});
 
-	it('imports the credentials; their test passes only with a valid key', async () => {
+	it('imports the credentials; their test names the tenant or says what is wrong', async () => {
 		const credential = await n8nApi('/credentials', {
 			method: 'POST',
 			body: {
@@ -352,27 +436,47 @@ describe('BillRun Trigger in a real n8n', { concurrency: false }, () => {
 		n8n.credential = { id: credential.json.id, name: credential.json.name };
 
 		// The editor's "Test" button: n8n sends the credential's test request to /api/v1/me.
-		const test = (apiKey) =>
-			requestJson(`${n8n.url}/rest/credentials/test`, {
+		const test = async (url, apiKey) => {
+			const answer = await requestJson(`${n8n.url}/rest/credentials/test`, {
 				method: 'POST',
 				headers: { cookie: n8n.cookie },
 				body: {
-					credentials: {
-						...n8n.credential,
-						type: 'billRunConnectorApi',
-						data: { url: `${connector.url}/`, apiKey },
-					},
+					credentials: { ...n8n.credential, type: 'billRunConnectorApi', data: { url, apiKey } },
 				},
 			});
-		const good = await test(connector.key);
-		assert.equal(good.status, 200, good.text);
-		assert.equal(good.json.data.status, 'OK', good.text);
-		const bad = await test('brc_not_a_key');
-		assert.equal(bad.json.data.status, 'Error', bad.text);
+			assert.equal(answer.status, 200, answer.text);
+			return answer.json.data;
+		};
+		assert.deepEqual(await test(`${connector.url}/`, connector.key), {
+			status: 'OK',
+			message: 'Connection successful!',
+		});
+
+		const badKey = await test(connector.url, 'brc_not_a_key');
+		assert.equal(badKey.status, 'Error');
+		assert.match(badKey.message, /refused the API key \(HTTP 401\)/);
+
+		const wrongPath = await test(`${connector.url}/api/v1`, connector.key);
+		assert.equal(wrongPath.status, 'Error');
+		assert.match(wrongPath.message, /HTTP 404\). Give the connector's base URL, without \/api\/v1/);
+
+		const server = await notAConnector();
+		try {
+			const other = await test(`http://127.0.0.1:${server.address().port}`, connector.key);
+			assert.equal(other.status, 'Error');
+			assert.match(other.message, /not as a billrun-connector/);
+		} finally {
+			server.close();
+		}
+
+		const closed = await test(`http://127.0.0.1:${await freePort()}`, connector.key);
+		assert.equal(closed.status, 'Error');
+		assert.match(closed.message, /refused the connection/);
 	});
 
 	it('imports a workflow, and activating it subscribes once', async () => {
 		n8n.webhookId = randomUUID();
+		n8n.triggerName = 'BillRun Trigger';
 		const workflow = await n8nApi('/workflows', {
 			method: 'POST',
 			body: {
@@ -380,7 +484,7 @@ describe('BillRun Trigger in a real n8n', { concurrency: false }, () => {
 				nodes: [
 					{
 						id: randomUUID(),
-						name: 'BillRun Trigger',
+						name: n8n.triggerName,
 						type: 'CUSTOM.billRunTrigger',
 						typeVersion: 1,
 						position: [0, 0],
@@ -390,47 +494,46 @@ describe('BillRun Trigger in a real n8n', { concurrency: false }, () => {
 					},
 				],
 				connections: {},
-				settings: { saveDataSuccessExecution: 'all', saveDataErrorExecution: 'all' },
+				settings: WORKFLOW_SETTINGS,
 			},
 		});
 		assert.equal(workflow.status, 200, workflow.text);
 		n8n.workflowId = workflow.json.id;
 		n8n.productionUrl = `${n8n.url}/webhook/${n8n.webhookId}/webhook`;
+		n8n.testUrl = `${n8n.url}/webhook-test/${n8n.webhookId}/webhook`;
 
 		const activated = await n8nApi(`/workflows/${n8n.workflowId}/activate`, { method: 'POST' });
 		assert.equal(activated.status, 200, `${activated.text}\n${logTail('n8n')}`);
 
-		const hooks = await listHooks();
+		const hooks = await hooksOn(n8n.productionUrl);
 		assert.equal(hooks.length, 1, JSON.stringify(hooks));
-		assert.equal(hooks[0].target_url, n8n.productionUrl);
-		assert.deepEqual(hooks[0].events, ['subscribers.update']);
-		connector.hookId = hooks[0].id;
+		const [hook] = hooks;
+		assert.deepEqual(hook.events, ['subscribers.update']);
+		assert.equal(hook.expires_at, null);
+		assert.equal(hook.metadata.workflow_id, n8n.workflowId);
+		connector.hookId = hook.id;
 	});
 
 	it('runs the workflow with the data of an event BillRun posts to the ingest URL', async () => {
-		const marker = `E2E-${randomUUID().slice(0, 8)}`;
-		const ingest = await request(connector.ingestUrl, {
-			method: 'POST',
-			headers: { 'content-type': 'application/x-www-form-urlencoded' },
-			body: subscriberUpdateForm(marker),
-		});
-		assert.equal(ingest.status, 200, ingest.text);
-		assert.ok(ingest.text.length > 0, 'the ingest answered with an empty body');
+		const name = marker('E2E');
+		const accepted = await ingest(subscriberUpdateForm(name));
+		assert.equal(accepted.type, 'subscribers.update');
 
-		const execution = await executionHolding(marker);
+		const execution = await executionHolding(name);
 		assert.equal(execution.status, 'success');
 		assert.equal(execution.mode, 'webhook');
 		const [event, ...more] = triggerOutput(execution);
 		assert.equal(more.length, 0);
 		assert.deepEqual(Object.keys(event).sort(), ['data', 'id', 'timestamp', 'type']);
+		assert.equal(event.id, accepted.id);
 		assert.equal(event.type, 'subscribers.update');
-		assert.equal(event.data.after.firstname, marker);
+		assert.equal(event.data.after.firstname, name);
 		assert.equal(event.data.before.firstname, 'Before');
 		assert.equal(event.data.after.sid, 12, 'numbers are typed by the connector');
-		n8n.executionCount = (await executions()).length;
 	});
 
-	it('answers 401 to a tampered delivery and starts no execution', async () => {
+	it('answers 401 to a tampered delivery, logs why and starts no execution', async () => {
+		const before = (await executions()).length;
 		const body = JSON.stringify({
 			id: 'evt_forged',
 			type: 'subscribers.update',
@@ -448,41 +551,147 @@ describe('BillRun Trigger in a real n8n', { concurrency: false }, () => {
 			body,
 		});
 		assert.equal(forged.status, 401, forged.text);
-		await sleep(3000);
+		await waitFor('the refusal in the n8n log', 10, () =>
+			/refused delivery evt_forged with 401: no signature matches/.test(n8nLog()),
+		);
 		const all = await executions();
-		assert.equal(all.length, n8n.executionCount);
+		assert.equal(all.length, before);
 		assert.ok(!JSON.stringify(all).includes('forged'));
 	});
 
+	it('listens for a test event through a short-lived subscription, removed once the event came', async () => {
+		const hook = await listenForTestEvent();
+		assert.deepEqual(hook.events, ['subscribers.update']);
+		const lifetime = (Date.parse(hook.expires_at) - Date.parse(hook.created_at)) / 1000;
+		assert.ok(lifetime >= 150 && lifetime <= 600, `test subscription lives ${lifetime}s`);
+
+		const name = marker('TEST');
+		await ingest(subscriberUpdateForm(name));
+		await waitFor('the manual execution of the test event', 90, async () =>
+			(await executions()).find(
+				(execution) => execution.mode === 'manual' && JSON.stringify(execution.data).includes(name),
+			),
+		);
+		await waitFor('the test subscription to be removed', 30, async () => {
+			return (await hooksOn(n8n.testUrl)).length === 0;
+		});
+		const production = await hooksOn(n8n.productionUrl);
+		assert.deepEqual(
+			production.map((entry) => entry.id),
+			[connector.hookId],
+		);
+	});
+
 	it('keeps the one subscription across an n8n restart, and still receives events', async () => {
+		// n8n stops while a test listener is open: nothing deletes its subscription but its expiry.
+		connector.abandonedTestHook = await listenForTestEvent();
 		await stop(n8n.process);
 		await startN8n();
 		// An event delivered after the restart proves the trigger is registered again and that
 		// its secret survived in the workflow's static data.
-		const fired = connectorCommand(['fire', 'subscribers.update', '--url', connector.ingestUrl]);
-		assert.ok(fired);
-		await waitFor(
-			'a second execution',
-			120,
-			async () => (await executions()).length > n8n.executionCount,
-		);
-		const hooks = await listHooks();
+		const name = marker('RESTART');
+		await ingest(subscriberUpdateForm(name));
+		await executionHolding(name, 120);
+		const hooks = await hooksOn(n8n.productionUrl);
 		assert.equal(hooks.length, 1, JSON.stringify(hooks));
 		assert.equal(hooks[0].id, connector.hookId, 'the subscription was replaced');
-		assert.equal(hooks[0].target_url, n8n.productionUrl);
+		const [abandoned] = await hooksOn(n8n.testUrl);
+		assert.equal(
+			abandoned?.id,
+			connector.abandonedTestHook.id,
+			'the test subscription outlives n8n',
+		);
+	});
+
+	it('leaves exactly one subscription when the trigger is renamed through the public API', async () => {
+		const renamed = 'BillRun Events';
+		await updateWorkflow((nodes) => {
+			const trigger = nodes.find((node) => node.name === n8n.triggerName);
+			trigger.name = renamed;
+		});
+		n8n.triggerName = renamed;
+		const hooks = await hooksOn(n8n.productionUrl);
+		assert.equal(hooks.length, 1, JSON.stringify(hooks));
+		connector.hookId = hooks[0].id;
+
+		const name = marker('RENAMED');
+		await ingest(subscriberUpdateForm(name));
+		const execution = await executionHolding(name);
+		assert.equal(triggerOutput(execution)[0].data.after.firstname, name);
+		assert.equal((await hooksOn(n8n.productionUrl)).length, 1);
+	});
+
+	it('delivers again after a secret rotation on the connector, once n8n restarts', async () => {
+		const rotated = await connectorApi(`/hooks/${connector.hookId}/rotate-secret`, {
+			method: 'POST',
+		});
+		assert.equal(rotated.status, 200, rotated.text);
+		assert.ok(rotated.json.secret_rotated_at);
+
+		// Signed only with a secret the trigger does not hold: refused, and n8n's log says why.
+		const missed = marker('MISSED');
+		const accepted = await ingest(subscriberUpdateForm(missed));
+		await waitFor('the refusal of the rotated delivery in the n8n log', 30, () =>
+			n8nLog().includes(`refused delivery ${accepted.id} with 401: no signature matches`),
+		);
+		const attempts = await connectorApi(`/hooks/${connector.hookId}/deliveries?limit=5`);
+		const delivery = attempts.json.data.find((entry) => entry.event_id === accepted.id);
+		assert.equal(delivery.last_status_code, 401, JSON.stringify(delivery));
+
+		await stop(n8n.process);
+		await startN8n();
+		const name = marker('ROTATED');
+		await ingest(subscriberUpdateForm(name));
+		await executionHolding(name, 120);
+		const hooks = await hooksOn(n8n.productionUrl);
+		assert.equal(hooks.length, 1, JSON.stringify(hooks));
+		assert.equal(hooks[0].id, connector.hookId, 'the trigger kept its subscription');
+		assert.ok(
+			Date.parse(hooks[0].secret_rotated_at) > Date.parse(rotated.json.secret_rotated_at),
+			'with a secret of its own',
+		);
+		// The connector's retries of the refused delivery now pass too.
+		await executionHolding(missed, 240);
+	});
+
+	it('receives, with All Events, a type the catalog does not know', async () => {
+		const catalog = JSON.parse(readFileSync(join(repoDir, 'schemas', 'catalog.json'), 'utf8'));
+		assert.ok(!catalog.events.some((event) => event.type === 'warehouse.restock'));
+		await updateWorkflow((nodes) => {
+			nodes.find((node) => node.name === n8n.triggerName).parameters.events = ['*'];
+		});
+		const hooks = await hooksOn(n8n.productionUrl);
+		assert.equal(hooks.length, 1, JSON.stringify(hooks));
+		assert.deepEqual(hooks[0].events, ['*']);
+		connector.hookId = hooks[0].id;
+
+		const note = marker('UNKNOWN');
+		const accepted = await ingest(unknownEventForm(note));
+		assert.equal(accepted.type, 'warehouse.restock');
+		const execution = await executionHolding(note);
+		const [event] = triggerOutput(execution);
+		assert.equal(event.type, 'warehouse.restock');
+		assert.equal(event.data.after.note, note);
+	});
+
+	it('has the connector remove the abandoned test subscription after its expiry', async () => {
+		const { id, expires_at: expiresAt } = connector.abandonedTestHook;
+		const wait = Date.parse(expiresAt) - Date.now();
+		if (wait > 0) await sleep(wait);
+		await waitFor('the expired test subscription to be removed', 60, async () => {
+			return (await hooksOn(n8n.testUrl)).length === 0;
+		});
+		const gone = await connectorApi(`/hooks/${id}`);
+		assert.equal(gone.status, 410, gone.text);
+		assert.match(gone.json.error.message, /expired/);
 	});
 
 	it('deletes the subscription when the workflow is deactivated', async () => {
 		const deactivated = await n8nApi(`/workflows/${n8n.workflowId}/deactivate`, { method: 'POST' });
 		assert.equal(deactivated.status, 200, deactivated.text);
-		await waitFor(
-			'the subscription to be deleted',
-			30,
-			async () => (await listHooks()).length === 0,
-		);
-		const gone = await request(`${connector.url}/api/v1/hooks/${connector.hookId}`, {
-			headers: { authorization: `Bearer ${connector.key}` },
-		});
-		assert.equal(gone.status, 404);
+		assert.deepEqual(await hooksOn(n8n.productionUrl), []);
+		const gone = await connectorApi(`/hooks/${connector.hookId}`);
+		assert.equal(gone.status, 410, gone.text);
+		assert.match(gone.json.error.message, /unsubscribed/);
 	});
 });

@@ -25,6 +25,22 @@ function requireString(entry, field, where) {
 	return entry[field];
 }
 
+/**
+ * The option name of an entry. Every name carries its entity, the `noun` of its module's
+ * `<module>.*` entry: "Subscriber: Updated", "Bill: Charge Succeeded"; the wildcards are
+ * "All Events" (`*`), "All Subscriber Changes" (`subscribers.*`) and "Subscriber: Any Tracked
+ * Change" (`subscribers.trackchanges`).
+ */
+export function optionName(event, moduleNoun) {
+	if (event.kind === 'all') return 'All Events';
+	if (event.kind === 'module') return `All ${moduleNoun} Changes`;
+	if (event.kind === 'group') return `${moduleNoun}: Any Tracked Change`;
+	const rest = event.title.startsWith(`${moduleNoun} `)
+		? event.title.slice(moduleNoun.length + 1)
+		: event.title;
+	return `${moduleNoun}: ${rest}`;
+}
+
 /** Keeps only what the node needs, checking the shape documented in docs/architecture.md. */
 export function project(catalog) {
 	if (!catalog || !Array.isArray(catalog.groups) || !Array.isArray(catalog.events)) {
@@ -35,6 +51,11 @@ export function project(catalog) {
 		title: requireString(group, 'title', `groups[${i}]`),
 	}));
 	const groupIds = new Set(groups.map((g) => g.id));
+	const moduleNouns = new Map(
+		catalog.events
+			.filter((event) => event?.kind === 'module' && typeof event.noun === 'string')
+			.map((event) => [event.module, event.noun]),
+	);
 	const seen = new Set();
 	const events = catalog.events.map((event, i) => {
 		const where = `events[${i}]`;
@@ -45,13 +66,16 @@ export function project(catalog) {
 		if (!KINDS.has(kind)) fail(`${where}: unknown kind ${kind}`);
 		const group = requireString(event, 'group', where);
 		if (!groupIds.has(group)) fail(`${where}: unknown group ${group}`);
+		const module = requireString(event, 'module', where);
+		const title = requireString(event, 'title', where);
+		const noun = moduleNouns.get(module) ?? requireString(event, 'noun', where);
 		const out = {
 			type,
 			key: requireString(event, 'key', where),
-			module: requireString(event, 'module', where),
+			module,
 			group,
 			kind,
-			title: requireString(event, 'title', where),
+			name: optionName({ kind, title }, noun),
 			description: typeof event.description === 'string' ? event.description : '',
 			firedByBillrun: event.fired_by_billrun !== false,
 			important: event.important === true,

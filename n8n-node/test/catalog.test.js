@@ -6,6 +6,7 @@ const {
 	eventOptions,
 	isCovered,
 	resolveSubscription,
+	subtitleExpression,
 } = require('../dist/nodes/BillRunTrigger/catalogOptions.js');
 
 describe('generated catalog copy', () => {
@@ -25,6 +26,20 @@ describe('generated catalog copy', () => {
 		assert.notEqual(generator.render(catalog), readFileSync(generator.generatedPath, 'utf8'));
 	});
 
+	it('names options from the catalog, entity first', () => {
+		const { optionName } = generator;
+		assert.equal(optionName({ kind: 'event', title: 'Plan Created' }, 'Plan'), 'Plan: Created');
+		assert.equal(
+			optionName({ kind: 'event', title: 'Payment Denied' }, 'Bill'),
+			'Bill: Payment Denied',
+		);
+		assert.equal(
+			optionName({ kind: 'module', title: 'Any Plan Event' }, 'Plan'),
+			'All Plan Changes',
+		);
+		assert.equal(optionName({ kind: 'all', title: 'Any BillRun Event' }, 'Event'), 'All Events');
+	});
+
 	it('refuses a catalog without the documented fields', () => {
 		assert.throws(() => generator.render({ groups: [], events: [{ type: 'x.y' }] }), /kind|key/);
 		assert.throws(() => generator.render({ version: 1 }), /groups/);
@@ -34,37 +49,109 @@ describe('generated catalog copy', () => {
 describe('event options', () => {
 	const options = eventOptions();
 	const catalog = require('../../schemas/catalog.json');
+	const byValue = new Map(options.map((option) => [option.value, option.name]));
+	const kindOf = new Map(catalog.events.map((event) => [event.type, event.kind]));
 
-	it('offers every catalog type once, with the catalog title as name and the type as value', () => {
+	it('offers every catalog type once, the type as value', () => {
 		assert.equal(options.length, catalog.events.length);
 		assert.deepEqual(
 			options.map((option) => option.value).sort(),
 			catalog.events.map((event) => event.type).sort(),
 		);
-		const byValue = new Map(options.map((option) => [option.value, option.name]));
-		assert.equal(byValue.get('subscribers.update'), 'Subscriber Updated');
-		assert.equal(byValue.get('bills.afterChargeSuccess'), 'Charge Succeeded');
 	});
 
-	it('lists "every event" first, then the everyday events', () => {
-		assert.equal(options[0].value, '*');
-		const important = catalog.events.filter((event) => event.important).length;
-		assert.ok(important > 0);
-		const first = new Set(options.slice(1, important + 1).map((option) => option.value));
-		for (const event of catalog.events.filter((entry) => entry.important)) {
-			assert.ok(first.has(event.type), `${event.type} is not among the first options`);
+	it('names each option with its entity first, and no two alike', () => {
+		assert.equal(byValue.get('*'), 'All Events');
+		assert.equal(byValue.get('subscribers.*'), 'All Subscriber Changes');
+		assert.equal(byValue.get('subscribers.trackchanges'), 'Subscriber: Any Tracked Change');
+		assert.equal(byValue.get('subscribers.update'), 'Subscriber: Updated');
+		assert.equal(byValue.get('bills.afterChargeSuccess'), 'Bill: Charge Succeeded');
+		assert.equal(
+			byValue.get('collection.in_collection'),
+			'Collection: Customer Entered Collection',
+		);
+		assert.equal(new Set(byValue.values()).size, options.length);
+	});
+
+	it('lists All Events, then every module, then the trackchanges groups, then single types', () => {
+		const kinds = options.map((option) => kindOf.get(option.value));
+		assert.equal(kinds[0], 'all');
+		const firstOf = (kind) => kinds.indexOf(kind);
+		const lastOf = (kind) => kinds.lastIndexOf(kind);
+		assert.ok(lastOf('all') < firstOf('module'));
+		assert.ok(lastOf('module') < firstOf('group'));
+		assert.ok(lastOf('group') < firstOf('event'));
+		const modules = new Set(catalog.events.map((event) => event.module).filter((m) => m !== '*'));
+		assert.equal(kinds.filter((kind) => kind === 'module').length, modules.size);
+	});
+
+	it('puts the everyday entries (catalog "important") first in their block', () => {
+		for (const kind of ['group', 'event']) {
+			const block = options.filter((option) => kindOf.get(option.value) === kind);
+			const important = new Set(
+				catalog.events.filter((event) => event.kind === kind && event.important).map((e) => e.type),
+			);
+			assert.ok(important.size > 0, kind);
+			assert.deepEqual(
+				new Set(block.slice(0, important.size).map((option) => option.value)),
+				important,
+				kind,
+			);
 		}
-	});
-
-	it('puts an entity\'s "any change" entry before its single events', () => {
 		const values = options.map((option) => option.value);
-		assert.ok(values.indexOf('plans.trackchanges') < values.indexOf('plans.create'));
-		assert.ok(values.indexOf('plans.create') < values.indexOf('plans.update'));
+		assert.ok(values.indexOf('plans.create') < values.indexOf('plans.update'), 'catalog order');
 	});
 
 	it('says which documented events BillRun never fires', () => {
 		const never = options.find((option) => option.value === 'balances.afterBalanceCreation');
 		assert.match(never.description, /never fires/);
+	});
+});
+
+describe('subtitle', () => {
+	const { Workflow } = require('n8n-workflow');
+	const { BillRunTrigger } = require('../dist/nodes/BillRunTrigger/BillRunTrigger.node.js');
+	const expression = subtitleExpression();
+
+	it("is the node's subtitle", () => {
+		assert.equal(new BillRunTrigger().description.subtitle, expression);
+	});
+
+	/** Evaluates the subtitle the way n8n does, with n8n's own expression engine. */
+	function subtitleFor(events) {
+		const node = {
+			id: 'n',
+			name: 'BillRun Trigger',
+			type: 'CUSTOM.billRunTrigger',
+			typeVersion: 1,
+			position: [0, 0],
+			parameters: { events },
+		};
+		const trigger = new BillRunTrigger();
+		const nodeTypes = {
+			getByName: () => trigger,
+			getByNameAndVersion: () => trigger,
+			getKnownTypes: () => ({}),
+		};
+		const workflow = new Workflow({ nodes: [node], connections: {}, active: false, nodeTypes });
+		return workflow.expression.getSimpleParameterValue(node, expression, 'internal', {});
+	}
+
+	it('shows the names of one or two selected events', () => {
+		assert.equal(subtitleFor(['*']), 'All Events');
+		assert.equal(
+			subtitleFor(['subscribers.update', 'bills.afterChargeSuccess']),
+			'Subscriber: Updated, Bill: Charge Succeeded',
+		);
+		assert.equal(subtitleFor(['collection.send_sms']), 'collection.send_sms');
+	});
+
+	it('shows a count for more', () => {
+		assert.equal(subtitleFor(['accounts.create', 'accounts.update', 'plans.*']), '3 events');
+	});
+
+	it('is empty before anything is selected', () => {
+		assert.equal(subtitleFor([]), '');
 	});
 });
 

@@ -17,15 +17,25 @@ function parameterGetter(parameters) {
 	return (name, fallback) => (name in parameters ? parameters[name] : fallback);
 }
 
+const INSTANCE_ID = 'instance-1';
+const WORKFLOW = { id: 'wf-1', name: 'Billing', active: true };
+
+function recordingLogger(logs) {
+	const log = (level) => (message) => logs.push([level, message]);
+	return { error: log('error'), warn: log('warn'), info: log('info'), debug: log('debug') };
+}
+
 /**
  * An IHookFunctions double. `replies` are answered in order to connector calls: an object
- * `{statusCode, body}` or an Error to throw (a network failure).
+ * `{statusCode, body}` or an Error to throw (a network failure). `mode` is n8n's execution mode:
+ * `trigger` for an activation, `manual` for "Listen for test event".
  */
 function hookContext({
 	parameters = {},
 	staticData = {},
 	replies = [],
 	webhookUrl = WEBHOOK_URL,
+	mode = 'trigger',
 } = {}) {
 	const calls = [];
 	const logs = [];
@@ -38,12 +48,10 @@ function hookContext({
 		getNodeWebhookUrl: () => webhookUrl,
 		getWorkflowStaticData: () => staticData,
 		getCredentials: async () => CREDENTIALS,
-		logger: {
-			error: (message) => logs.push(['error', message]),
-			warn: (message) => logs.push(['warn', message]),
-			info: (message) => logs.push(['info', message]),
-			debug: (message) => logs.push(['debug', message]),
-		},
+		getMode: () => mode,
+		getInstanceId: () => INSTANCE_ID,
+		getWorkflow: () => WORKFLOW,
+		logger: recordingLogger(logs),
 		helpers: {
 			async httpRequestWithAuthentication(credentialName, options) {
 				calls.push({ credentialName, ...options });
@@ -58,9 +66,36 @@ function hookContext({
 	return context;
 }
 
-/** An IWebhookFunctions double holding one delivery and recording the response written. */
+/** A subscription as the connector answers it, posting to the trigger's URL by default. */
+function connectorHook(overrides = {}) {
+	return {
+		id: 'hk_1',
+		events: ['bills.afterChargeSuccess', 'subscribers.update'],
+		target_url: WEBHOOK_URL,
+		status: 'active',
+		created_at: '2026-11-29T10:00:00+00:00',
+		secret_rotated_at: null,
+		previous_secret_expires_at: null,
+		expires_at: null,
+		metadata: { source: 'n8n', instance_id: INSTANCE_ID, workflow_id: WORKFLOW.id },
+		...overrides,
+	};
+}
+
+/** The answer to `GET /api/v1/hooks`: one page. */
+function listReply(hooks, nextCursor = null) {
+	return { statusCode: 200, body: { data: hooks, next_cursor: nextCursor } };
+}
+
+/** `METHOD path` of each connector call, for asserting the sequence. */
+function requestLines(context) {
+	return context.calls.map((call) => `${call.method} ${call.url}`);
+}
+
+/** An IWebhookFunctions double holding one delivery and recording the response and the log. */
 function webhookContext({ parameters = {}, staticData = {}, headers = {}, rawBody }) {
 	const response = { statusCode: undefined, body: undefined };
+	const logs = [];
 	const res = {
 		status(code) {
 			response.statusCode = code;
@@ -80,13 +115,16 @@ function webhookContext({ parameters = {}, staticData = {}, headers = {}, rawBod
 	};
 	return {
 		response,
+		logs,
 		getNode: () => NODE,
+		getWorkflow: () => WORKFLOW,
 		getNodeParameter: parameterGetter(parameters),
 		getWorkflowStaticData: () => staticData,
 		getHeaderData: () => headers,
 		getBodyData: () => JSON.parse(rawBody.toString('utf8')),
 		getRequestObject: () => ({ headers, rawBody, body: JSON.parse(rawBody.toString('utf8')) }),
 		getResponseObject: () => res,
+		logger: recordingLogger(logs),
 		helpers: {
 			returnJsonArray: (items) =>
 				(Array.isArray(items) ? items : [items]).map((json) => ({ json })),
@@ -99,4 +137,16 @@ function secretFor(label) {
 	return `whsec_${createHash('sha256').update(label).digest('base64')}`;
 }
 
-module.exports = { CREDENTIALS, NODE, WEBHOOK_URL, hookContext, secretFor, webhookContext };
+module.exports = {
+	CREDENTIALS,
+	INSTANCE_ID,
+	NODE,
+	WEBHOOK_URL,
+	WORKFLOW,
+	connectorHook,
+	hookContext,
+	listReply,
+	requestLines,
+	secretFor,
+	webhookContext,
+};

@@ -63,6 +63,10 @@ describe('signature', () => {
 		const rawBody = Buffer.from('{}');
 		const now = String(Math.floor(Date.now() / 1000));
 		const result = verify({ id: 'e', timestamp: now, signature: 'v2,abc v1 v1,', rawBody }, SECRET);
-		assert.deepEqual(result, { valid: false, reason: 'no matching signature' });
+		assert.deepEqual(result, {
+			valid: false,
+			reason: 'no signature matches the secret this trigger holds',
+			mismatch: true,
+		});
 	});
 });

@@ -44,7 +44,9 @@ function run({
 		headers,
 		rawBody,
 	});
-	return trigger.webhook.call(context).then((result) => ({ result, response: context.response }));
+	return trigger.webhook
+		.call(context)
+		.then((result) => ({ result, response: context.response, logs: context.logs }));
 }
 
 describe('webhook', () => {
@@ -73,13 +75,32 @@ describe('webhook', () => {
 		]);
 	});
 
-	it('answers 401 without a run for a bad signature', async () => {
-		const { headers, rawBody } = delivery('subscribers.update', {
-			'webhook-signature': `v1,${sign(secretFor('another'), 'evt_2Yf1', String(Math.floor(Date.now() / 1000)), Buffer.from('{}'))}`,
+	it('refuses with 401 and logs why a delivery signed only with a secret it does not hold', async () => {
+		const now = String(Math.floor(Date.now() / 1000));
+		const { event, rawBody } = delivery('subscribers.update');
+		const headers = {
+			'webhook-id': event.id,
+			'webhook-timestamp': now,
+			'webhook-signature': `v1,${sign(secretFor('rotated-away'), event.id, now, rawBody)}`,
+		};
+		const { result, response, logs } = await run({
+			headers,
+			rawBody,
+			staticData: {
+				subscriptionId: 'hk_1',
+				secret: SECRET,
+				secretIssuedAt: '2026-11-29T10:00:00+00:00',
+			},
 		});
-		const { result, response } = await run({ headers, rawBody });
 		assert.deepEqual(result, { noWebhookResponse: true });
 		assert.equal(response.statusCode, 401);
+		assert.match(response.body.message, /no signature matches/);
+		assert.equal(logs.length, 1);
+		const [level, message] = logs[0];
+		assert.equal(level, 'warn');
+		assert.match(message, /evt_2Yf1/);
+		assert.match(message, /hk_1/);
+		assert.match(message, /rotated/);
 	});
 
 	it('answers 401 when the body was changed after signing', async () => {
@@ -98,16 +119,18 @@ describe('webhook', () => {
 			'webhook-timestamp': stale,
 			'webhook-signature': `v1,${sign(SECRET, event.id, stale, rawBody)}`,
 		};
-		const { result, response } = await run({ headers, rawBody });
+		const { result, response, logs } = await run({ headers, rawBody });
 		assert.deepEqual(result, { noWebhookResponse: true });
 		assert.equal(response.statusCode, 401);
 		assert.match(response.body.message, /timestamp/);
+		assert.match(logs[0][1], /timestamp/);
 	});
 
 	it('answers 401 when no secret is stored', async () => {
 		const { headers, rawBody } = delivery('subscribers.update');
-		const { response } = await run({ headers, rawBody, staticData: {} });
+		const { response, logs } = await run({ headers, rawBody, staticData: {} });
 		assert.equal(response.statusCode, 401);
+		assert.match(logs[0][1], /holds no subscription secret/);
 	});
 
 	it('accepts a delivery signed with the old and the new secret during a rotation', async () => {
@@ -123,6 +146,12 @@ describe('webhook', () => {
 		const { result, response } = await run({ headers, rawBody });
 		assert.deepEqual(result, {});
 		assert.equal(response.statusCode, undefined);
+	});
+
+	it('takes a type the catalog does not know for All Events', async () => {
+		const { event, headers, rawBody } = delivery('warehouse.restock');
+		const { result } = await run({ events: ['*'], headers, rawBody });
+		assert.deepEqual(result.workflowData, [[{ json: event }]]);
 	});
 
 	it('takes every action of an entity for its "any change" entry', async () => {

@@ -224,3 +224,25 @@ def test_schemas_dir_override_and_errors(tmp_path: Path, monkeypatch: pytest.Mon
 def test_catalog_reads_its_own_file(cat: Catalog) -> None:
     assert cat.document == json.loads((SCHEMAS / "catalog.json").read_text(encoding="utf-8"))
     assert [t.type for t in cat.types()] == [e["type"] for e in cat.document["events"]]
+
+
+def test_real_billrun_payload_shapes_validate(cat: Catalog) -> None:
+    """What BillRun's source really sends: a first prepaid top-up has no before, CreditGuard payments
+    carry payment_method as an object (a custom gateway's file as text), overrides are a list,
+    discounts and charges declare priority, cycles, limit and proration as strings (empty: unset)."""
+    top_up = {"after": {"aid": 1, "sid": 2, "connection_type": "prepaid"}, "modifiedUser": "crm"}
+    assert cat.validate_data("balances.update", top_up) == []
+    assert [i.path for i in cat.validate_data("balances.delete", {"modifiedUser": "crm"})] == ["$"]
+    for method in ({"expiration_date": "0427", "last_four_digits": "4242"}, "automatic"):
+        payment = {"bill": {"aid": 1, "type": "rec", "payment_method": method}}
+        assert cat.validate_data("bills.afterChargeSuccess", payment) == [], method
+    assert cat.validate_data("bills.afterChargeSuccess", {"bill": {"aid": 1, "payment_method": 7}}) != []
+    overrides = {"after": {"sid": 1, "overrides": [{"key": "CALL", "price": 0.3}]}, "modifiedUser": "crm"}
+    assert cat.validate_data("subscribers.create", overrides) == []
+    assert cat.validate_data("subscribers.create", {**overrides, "after": {"overrides": {"0": {}}}}) != []
+    for module in ("discounts", "charges"):
+        strings = {"priority": "", "cycles": "", "limit": "", "prorated_start": "", "prorated_end": ""}
+        after = {"key": "WELCOME", **strings, "params": {"min_subscribers": "", "max_subscribers": ""}}
+        assert cat.validate_data(f"{module}.create", {"after": after, "modifiedUser": "crm"}) == [], module
+        typed = {**after, "priority": 2, "cycles": 12, "limit": 50.5, "prorated_start": True}
+        assert cat.validate_data(f"{module}.create", {"after": typed, "modifiedUser": "crm"}) == [], module

@@ -12,7 +12,7 @@ from jsonschema import Draft202012Validator
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
-from connector.billrun import FORM_TYPE, normalise, parse_delivery
+from connector.billrun import FORM_TYPE, Delivery, normalise, parse_delivery
 from connector.billrun_wire import encode_form
 from connector.catalog import Catalog, ValidationIssue, _issue
 from connector.schema_view import SchemaView, SchemaViewError
@@ -166,6 +166,34 @@ def test_references_that_only_lead_back_to_themselves_end() -> None:
     assert ping.types == ("object",) and ping.member("n").types == ("integer",)  # type: ignore[union-attr]
 
 
+def test_an_any_of_of_types_declares_those_types(catalog: Catalog) -> None:
+    """ "An integer or a string" is an anyOf of two typed branches (ajv's strict mode refuses type lists)."""
+    view, _ = _view(
+        {
+            "$id": BASE + "either.json",
+            "properties": {
+                "count": {"anyOf": [{"type": "integer", "minimum": 0}, {"type": "string"}]},
+                "narrowed": {"allOf": [{"anyOf": [{"type": "integer"}, {"type": "string"}]}, {"type": "string"}]},
+                "open": {"anyOf": [{"type": "integer"}, {"minimum": 0}]},
+            },
+        }
+    )
+    node = view.node(view.inline(BASE + "either.json"))
+    assert node.member("count").types == ("integer", "string")  # type: ignore[union-attr]
+    assert node.member("narrowed").types == ("string",)  # type: ignore[union-attr]
+    assert node.member("open").types == ()  # type: ignore[union-attr]
+    data = normalise(
+        "discounts.create",
+        {"after": {"priority": "3", "cycles": "", "limit": "12.5", "params": {"min_subscribers": ""}}},
+        catalog,
+    )
+    assert data["after"] == {"priority": 3, "cycles": "", "limit": 12.5, "params": {"min_subscribers": ""}}
+    step = {"from": "0", "to": "100", "price": "0.1"}
+    rate = {"after": {"rates": {"call": {"BASE": {"rate": {"0": step, "1": {**step, "to": "UNLIMITED"}}}}}}}
+    steps = normalise("rates.update", rate, catalog)["after"]["rates"]["call"]["BASE"]["rate"]
+    assert [s["to"] for s in steps] == [100, "UNLIMITED"]
+
+
 def test_unsupported_keywords_are_refused() -> None:
     view, _ = _view({"$id": BASE + "c.json", "$dynamicRef": "#node"})
     with pytest.raises(SchemaViewError, match=r"\$dynamicRef"):
@@ -196,7 +224,6 @@ def test_a_recursive_catalog_schema_is_normalised_encoded_and_validated(tmp_path
     assert [issue.path for issue in catalog.validate_data("subscribers.update", broken)] == [
         "$.before.parent.parent.sid"
     ]
-    assert parse_delivery(encode_form("subscribers.update", data, catalog), FORM_TYPE, catalog=catalog) == (
-        "subscribers.update",
-        data,
+    assert parse_delivery(encode_form("subscribers.update", data, catalog), FORM_TYPE, catalog=catalog) == Delivery(
+        "subscribers.update", data
     )

@@ -69,6 +69,25 @@ def test_shared_definitions_are_referenced_not_copied() -> None:
     assert '"format": "date-time"' not in event_text, "dates come from common/types.json"
 
 
+def _keyword_values(node: Any, keyword: str) -> Iterator[Any]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == keyword:
+                yield value
+            if key != "examples":
+                yield from _keyword_values(value, keyword)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _keyword_values(item, keyword)
+
+
+def test_no_union_type_keyword() -> None:
+    """ajv's strict mode (tests/ajv, run by scripts/test) refuses ``"type": [...]``; unions are anyOf branches."""
+    for path, document in DOCUMENTS.items():
+        unions = [value for value in _keyword_values(document, "type") if isinstance(value, list)]
+        assert not unions, (path, unions)
+
+
 def test_catalog_and_schema_files_match_one_to_one() -> None:
     listed = [entry["schema"] for entry in ENTRIES]
     assert len(listed) == len(set(listed))

@@ -5,9 +5,15 @@ The ``db_url`` fixture (SQLite, and PostgreSQL when configured) comes from tests
 
 from __future__ import annotations
 
+import os
+import re
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -138,3 +144,42 @@ def make_service(db_url: str) -> Iterator[Callable[..., Service]]:
 @pytest.fixture
 def service(make_service: Callable[..., Service]) -> Service:
     return make_service()
+
+
+CLI = [sys.executable, "-c", "from connector.cli import main; main()"]
+
+
+def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """One command of the command line, in *env*."""
+    return subprocess.run([*CLI, *args], env=env, capture_output=True, text=True, timeout=60)
+
+
+@pytest.fixture
+def served(db_url: str, tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
+    """`billrun-connector serve` (waitress and its in-process worker) on a free loopback port:
+    its base URL and the environment it runs in."""
+    env = {
+        **os.environ,
+        "BILLRUN_CONNECTOR_DATABASE_URL": db_url,
+        "BILLRUN_CONNECTOR_ALLOWED_NETWORKS": "127.0.0.0/8",
+        "BILLRUN_CONNECTOR_RETRY_SCALE": "0.001",
+        "BILLRUN_CONNECTOR_SECRET_KEY": "e2e-secret",
+    }
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen([*CLI, "serve", "--port", "0"], env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        match = None
+        while match is None and time.monotonic() < deadline and process.poll() is None:
+            match = re.search(r"listening on (http://\S+)", log.read_text())
+            time.sleep(0.1)
+        assert match, log.read_text()
+        yield match.group(1), env
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)

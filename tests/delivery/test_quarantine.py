@@ -130,3 +130,18 @@ def test_operator_lists_and_releases_from_the_command_line(make_service: Any, db
     assert nobody.exit_code == 1 and "no tenant 'nobody'" in nobody.output
     assert fan_out_all(service.db) == 2
     assert sorted(delivered_events(service)) == sorted([first, second])
+
+
+def test_type_labels_of_the_counters_are_bounded() -> None:
+    from prometheus_client import CollectorRegistry, Counter
+
+    from connector.metrics import MAX_TYPE_LABELS, count_type
+
+    counter = Counter("bounded_types_probe", "probe", ["type"], registry=CollectorRegistry())
+    for n in range(MAX_TYPE_LABELS + 50):
+        count_type(counter, f"accounts.made_up_{n}")
+    count_type(counter, "accounts.made_up_0")  # a type already known keeps its own label
+    labels = {
+        sample.labels["type"]: sample.value for sample in counter.collect()[0].samples if sample.name.endswith("_total")
+    }
+    assert len(labels) == MAX_TYPE_LABELS + 1 and labels["other"] == 50 and labels["accounts.made_up_0"] == 2

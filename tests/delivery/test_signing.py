@@ -43,6 +43,17 @@ def test_matches_reference_sign() -> None:
     assert ours == theirs
 
 
+def test_an_event_stored_with_a_lone_surrogate_is_still_signed_and_sent() -> None:
+    """Since the ingest replaces them none is stored; one stored before goes out escaped."""
+    body = envelope_body(_env("evt_old", "accounts.create", "2024-01-31T00:00:00Z", {"name": "Zo\udce9", "é": "é"}))
+    assert body.isascii() and b'"Zo\\udce9"' in body and json.loads(body)["data"]["\u00e9"] == "\u00e9"
+    headers = Signer([NEW_SECRET]).headers("evt_old", int(time.time()), body)
+    standardwebhooks.Webhook(NEW_SECRET).verify(body, headers)
+    assert envelope_body(_env("evt_new", "accounts.create", "2024-01-31T00:00:00Z", {"é": 1})) == (
+        '{"id":"evt_new","type":"accounts.create","timestamp":"2024-01-31T00:00:00Z","data":{"é":1}}'.encode()
+    )
+
+
 @pytest.mark.parametrize("verifier", [standardwebhooks.Webhook, svix.webhooks.Webhook])
 def test_libraries_verify_our_headers(verifier: type) -> None:
     body = envelope_body(_env("evt_abc", "accounts.create", "2024-01-31T00:00:00Z", {"after": {"aid": 1}}))

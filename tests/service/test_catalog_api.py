@@ -98,6 +98,16 @@ def test_module_samples_hold_every_action_of_the_module(client: Any, app: Any, k
     assert unseen and all(item["type"] == "collection.never_run" for item in unseen)
 
 
+def test_wildcards_in_the_catalog_endpoint_cover_types_it_does_not_know(client: Any, app: Any, key: Key) -> None:
+    ids_ = store_events(app, key.tenant_id, ["subscribers.archive", "warehouse.restock", "subscribers.update"])
+    everything = client.get("/api/v1/events/*", headers=key.headers).json
+    assert everything["kind"] == "all" and everything["schema"] and everything["samples"]
+    assert [item["id"] for item in client.get("/api/v1/events/*/samples", headers=key.headers).json] == ids_[::-1]
+    module = client.get("/api/v1/events/subscribers.*/samples", headers=key.headers).json
+    assert [item["type"] for item in module] == ["subscribers.update", "subscribers.archive"]
+    assert client.get("/api/v1/events/warehouse.*", headers=key.headers).status_code == 404
+
+
 @pytest.mark.parametrize("limit", ["0", "101", "many"])
 def test_samples_limit_is_validated(client: Any, key: Key, limit: str) -> None:
     response = client.get(

@@ -86,3 +86,16 @@ def test_a_cursor_with_an_extreme_time_is_refused(client: Any, key: Key) -> None
     cursor = base64.urlsafe_b64encode(json.dumps(["0001-01-01T00:00:00+08:04", "x"]).encode()).decode()
     response = client.get(f"/api/v1/hooks?cursor={cursor}", headers=key.headers)
     assert response.status_code == 422 and "cursor" in response.get_json()["error"]["fields"]
+
+
+def test_lone_surrogates_become_the_replacement_character(client: Any, key: Key) -> None:
+    """Valid JSON syntax but no UTF-8 text: kept as U+FFFD, so the event can be signed and delivered."""
+    body = (
+        b'{"type": "accounts.create", "data": {"modifiedUser": "crm\\ud800", "after": {"n\\udfff": "\\ud83d\\ude00"}}}'
+    )
+    response = client.post("/api/v1/events", data=body, headers={**key.headers, "Content-Type": "application/json"})
+    assert response.status_code == 202, response.get_json()
+    event_id = response.get_json()["id"]
+    samples = client.get("/api/v1/events/accounts.create/samples?limit=1", headers=key.headers).get_json()
+    assert samples[0]["id"] == event_id
+    assert samples[0]["data"] == {"modifiedUser": "crm\ufffd", "after": {"n\ufffd": "\U0001f600"}}

@@ -129,6 +129,40 @@ def test_custom_collection_step_and_case_of_names(client: Any, key: Key) -> None
     assert bills["status"] == 1 and bills["webhook"]["webhook_action"] == "afterChargeSuccess"
 
 
+def test_wildcards_every_event_and_every_action_of_a_module(client: Any, key: Key) -> None:
+    everything = client.post(
+        "/plugins/webhooks/create",
+        data={"webhook_module": "*", "webhook_action": "*", "webhook_url": TARGET, "webhook_id": "all_1"},
+        headers=key.headers,
+    ).json
+    assert everything["status"] == 1, everything
+    assert (everything["webhook"]["webhook_module"], everything["webhook"]["webhook_action"]) == ("*", "*")
+    read = client.get("/plugins/webhooks/read/all_1", headers=key.headers).json["webhook"]
+    assert (read["webhook_module"], read["webhook_action"], read["webhook_events"]) == ("*", "*", ["*"])
+    moved = client.post("/plugins/webhooks/update/all_1", data={"webhook_url": TARGET + "2"}, headers=key.headers).json
+    assert moved["status"] == 1 and moved["webhook"]["webhook_events"] == ["*"]
+    narrowed = client.post("/plugins/webhooks/update/all_1", data={"webhook_module": "accounts"}, headers=key.headers)
+    assert narrowed.json["webhook"]["webhook_events"] == ["accounts.*"]  # the action stays *: every accounts action
+    module = client.post(
+        "/plugins/webhooks/create",
+        data={"webhook_module": "subscribers", "webhook_action": "*", "webhook_url": TARGET},
+        headers=key.headers,
+    ).json
+    assert module["status"] == 1 and module["webhook"]["webhook_events"] == ["subscribers.*"]
+    listed = client.get(
+        "/plugins/webhooks/list",
+        query_string={"webhook_module": "subscribers", "webhook_action": "*"},
+        headers=key.headers,
+    )
+    assert [w["webhook_id"] for w in listed.json["webhooks"]] == [module["webhook"]["webhook_id"]]
+    half = client.post(
+        "/plugins/webhooks/create",
+        data={"webhook_module": "*", "webhook_action": "update", "webhook_url": TARGET},
+        headers=key.headers,
+    ).json
+    assert half == {"status": 0, "message": "webhook_module '*' takes webhook_action '*' (every event), not 'update'"}
+
+
 def test_list_filters_by_module_and_action(client: Any, key: Key) -> None:
     client.post("/plugins/webhooks/create", data=CREATE, headers=key.headers)
     other = client.post(

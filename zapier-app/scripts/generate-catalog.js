@@ -263,7 +263,11 @@ function fieldsOf(resolver, node, base, samples, keyPrefix, labels, depth) {
     const objects = values.filter(isPlainObject);
     const lists = values.filter(Array.isArray);
     const scalars = values.filter((value) => !isPlainObject(value) && !Array.isArray(value));
-    if (type === 'object' || objects.length) {
+    const shaped = objectBranch(resolver, schema, schemaBase);
+    if (!type && shaped) { // "an object or a string" (anyOf): the text as it is, and the object's fields
+      fields.push(field({}, zapierType({}, scalars)));
+      fields.push(...fieldsOf(resolver, shaped.node, shaped.base, objects, `${key}__`, inner, depth + 1));
+    } else if (type === 'object' || objects.length) {
       if (scalars.length) { // e.g. `before: null` on a create
         fields.push(field({}, zapierType({}, scalars)));
       }
@@ -281,6 +285,18 @@ function fieldsOf(resolver, node, base, samples, keyPrefix, labels, depth) {
     }
   }
   return fields;
+}
+
+/** The object branch of an `anyOf`/`oneOf` whose other branches are scalars, e.g. an object or its text. */
+function objectBranch(resolver, schema, base) {
+  const branches = schema && (schema.anyOf || schema.oneOf);
+  if (!branches) {
+    return undefined;
+  }
+  const shapes = branches.map((branch) => resolver.shape(branch, base));
+  const objects = shapes.filter((shape) => jsonType(shape.node) === 'object');
+  const scalar = (shape) => ['string', 'integer', 'number', 'boolean', 'null'].includes(jsonType(shape.node));
+  return objects.length === 1 && shapes.every((shape) => objects.includes(shape) || scalar(shape)) ? objects[0] : undefined;
 }
 
 /** "data__event__type" → "Event Type", or with `whole` "Data Event Type": a field named by its path. */

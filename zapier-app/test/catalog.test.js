@@ -81,6 +81,14 @@ describe('generator', () => {
     expect(field(everyday.new_collection_step.outputFields, 'data__step__step_code').label).toBe('Step Code');
   });
 
+  test('gives "an object or its text" (anyOf) both: the text and the object\'s fields', () => {
+    const fields = everyday.new_subscriber.outputFields;
+    expect(field(fields, 'data__after__card')).toEqual({ key: 'data__after__card', label: 'After Card' });
+    expect(field(fields, 'data__after__card__last_four_digits')).toEqual({
+      key: 'data__after__card__last_four_digits', label: 'After Card Last Four Digits',
+    });
+  });
+
   test('covers every key of the examples: map entries, undeclared and deeply nested keys', () => {
     const fields = everyday.new_subscriber.outputFields;
     expect(field(fields, 'data__after__balances__GOLD_DATA__usagev')).toEqual({

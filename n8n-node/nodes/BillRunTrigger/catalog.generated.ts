@@ -41,7 +41,7 @@ export const catalog: Catalog = {
 			"module": "accounts",
 			"group": "entities",
 			"kind": "event",
-			"title": "Account Created",
+			"name": "Account: Created",
 			"description": "BillRun created a customer account (billapi create).",
 			"firedByBillrun": true,
 			"important": true
@@ -52,7 +52,7 @@ export const catalog: Catalog = {
 			"module": "accounts",
 			"group": "entities",
 			"kind": "event",
-			"title": "Account Updated",
+			"name": "Account: Updated",
 			"description": "A customer account was changed in place (billapi update).",
 			"firedByBillrun": true,
 			"important": true
@@ -63,7 +63,7 @@ export const catalog: Catalog = {
 			"module": "accounts",
 			"group": "entities",
 			"kind": "event",
-			"title": "Account Changed From a Date",
+			"name": "Account: Changed From a Date",
 			"description": "A customer account was changed from a date: BillRun closed the current revision and opened a new one (billapi closeandnew).",
 			"firedByBillrun": true,
 			"important": false
@@ -74,7 +74,7 @@ export const catalog: Catalog = {
 			"module": "accounts",
 			"group": "entities",
 			"kind": "event",
-			"title": "Account Closed",
+			"name": "Account: Closed",
 			"description": "A customer account was closed: its current revision got an end date (billapi close).",
 			"firedByBillrun": true,
 			"important": false
@@ -85,7 +85,7 @@ export const catalog: Catalog = {
 			"module": "accounts",
 			"group": "entities",
 			"kind": "event",
-			"title": "Account Deleted",
+			"name": "Account: Deleted",
 			"description": "A customer account was deleted (billapi delete).",
 			"firedByBillrun": true,
 			"important": false
@@ -96,7 +96,7 @@ export const catalog: Catalog = {
 			"module": "accounts",
 			"group": "entities",
 			"kind": "event",
-			"title": "Account Permanently Changed",
+			"name": "Account: Permanently Changed",
 			"description": "A customer account was changed permanently from a date, across its revisions (billapi permanentchange).",
 			"firedByBillrun": true,
 			"important": false
@@ -107,7 +107,7 @@ export const catalog: Catalog = {
 			"module": "accounts",
 			"group": "entities",
 			"kind": "event",
-			"title": "Account Reopened",
+			"name": "Account: Reopened",
 			"description": "A customer account that was closed was reopened with a new revision (billapi reopen).",
 			"firedByBillrun": true,
 			"important": false
@@ -118,7 +118,7 @@ export const catalog: Catalog = {
 			"module": "accounts",
 			"group": "entities",
 			"kind": "group",
-			"title": "Any Account Change",
+			"name": "Account: Any Tracked Change",
 			"description": "Any change to a customer account (create, update, closeandnew, close, delete, permanentchange, reopen): BillRun fires each action as its own event; this entry subscribes to all of them.",
 			"firedByBillrun": true,
 			"important": false,
@@ -138,7 +138,7 @@ export const catalog: Catalog = {
 			"module": "subscribers",
 			"group": "entities",
 			"kind": "event",
-			"title": "Subscriber Created",
+			"name": "Subscriber: Created",
 			"description": "BillRun created a subscriber (billapi create).",
 			"firedByBillrun": true,
 			"important": true
@@ -149,7 +149,7 @@ export const catalog: Catalog = {
 			"module": "subscribers",
 			"group": "entities",
 			"kind": "event",
-			"title": "Subscriber Updated",
+			"name": "Subscriber: Updated",
 			"description": "A subscriber was changed in place (billapi update).",
 			"firedByBillrun": true,
 			"important": true
@@ -160,7 +160,7 @@ export const catalog: Catalog = {
 			"module": "subscribers",
 			"group": "entities",
 			"kind": "event",
-			"title": "Subscriber Changed From a Date",
+			"name": "Subscriber: Changed From a Date",
 			"description": "A subscriber was changed from a date: BillRun closed the current revision and opened a new one (billapi closeandnew).",
 			"firedByBillrun": true,
 			"important": false
@@ -171,7 +171,7 @@ export const catalog: Catalog = {
 			"module": "subscribers",
 			"group": "entities",
 			"kind": "event",
-			"title": "Subscriber Closed",
+			"name": "Subscriber: Closed",
 			"description": "A subscriber was closed: its current revision got an end date (billapi close).",
 			"firedByBillrun": true,
 			"important": false
@@ -182,7 +182,7 @@ export const catalog: Catalog = {
 			"module": "subscribers",
 			"group": "entities",
 			"kind": "event",
-			"title": "Subscriber Revision Moved",
+			"name": "Subscriber: Revision Moved",
 			"description": "The start or end date of a revision of a subscriber was moved (billapi move).",
 			"firedByBillrun": true,
 			"important": false
@@ -193,7 +193,7 @@ export const catalog: Catalog = {
 			"module": "subscribers",
 			"group": "entities",
 			"kind": "event",
-			"title": "Subscriber Deleted",
+			"name": "Subscriber: Deleted",
 			"description": "A subscriber was deleted (billapi delete).",
 			"firedByBillrun": true,
 			"important": false
@@ -204,7 +204,7 @@ export const catalog: Catalog = {
 			"module": "subscribers",
 			"group": "entities",
 			"kind": "event",
-			"title": "Subscriber Permanently Changed",
+			"name": "Subscriber: Permanently Changed",
 			"description": "A subscriber was changed permanently from a date, across its revisions (billapi permanentchange).",
 			"firedByBillrun": true,
 			"important": false
@@ -215,7 +215,7 @@ export const catalog: Catalog = {
 			"module": "subscribers",
 			"group": "entities",
 			"kind": "event",
-			"title": "Subscriber Reopened",
+			"name": "Subscriber: Reopened",
 			"description": "A subscriber that was closed was reopened with a new revision (billapi reopen).",
 			"firedByBillrun": true,
 			"important": false
@@ -226,7 +226,7 @@ export const catalog: Catalog = {
 			"module": "subscribers",
 			"group": "entities",
 			"kind": "group",
-			"title": "Any Subscriber Change",
+			"name": "Subscriber: Any Tracked Change",
 			"description": "Any change to a subscriber (create, update, closeandnew, close, move, delete, permanentchange, reopen): BillRun fires each action as its own event; this entry subscribes to all of them.",
 			"firedByBillrun": true,
 			"important": true,
@@ -247,7 +247,7 @@ export const catalog: Catalog = {
 			"module": "plans",
 			"group": "entities",
 			"kind": "event",
-			"title": "Plan Created",
+			"name": "Plan: Created",
 			"description": "BillRun created a plan (billapi create).",
 			"firedByBillrun": true,
 			"important": false
@@ -258,7 +258,7 @@ export const catalog: Catalog = {
 			"module": "plans",
 			"group": "entities",
 			"kind": "event",
-			"title": "Plan Updated",
+			"name": "Plan: Updated",
 			"description": "A plan was changed in place (billapi update).",
 			"firedByBillrun": true,
 			"important": false
@@ -269,7 +269,7 @@ export const catalog: Catalog = {
 			"module": "plans",
 			"group": "entities",
 			"kind": "event",
-			"title": "Plan Changed From a Date",
+			"name": "Plan: Changed From a Date",
 			"description": "A plan was changed from a date: BillRun closed the current revision and opened a new one (billapi closeandnew).",
 			"firedByBillrun": true,
 			"important": false
@@ -280,7 +280,7 @@ export const catalog: Catalog = {
 			"module": "plans",
 			"group": "entities",
 			"kind": "event",
-			"title": "Plan Closed",
+			"name": "Plan: Closed",
 			"description": "A plan was closed: its current revision got an end date (billapi close).",
 			"firedByBillrun": true,
 			"important": false
@@ -291,7 +291,7 @@ export const catalog: Catalog = {
 			"module": "plans",
 			"group": "entities",
 			"kind": "event",
-			"title": "Plan Revision Moved",
+			"name": "Plan: Revision Moved",
 			"description": "The start or end date of a revision of a plan was moved (billapi move).",
 			"firedByBillrun": true,
 			"important": false
@@ -302,7 +302,7 @@ export const catalog: Catalog = {
 			"module": "plans",
 			"group": "entities",
 			"kind": "event",
-			"title": "Plan Deleted",
+			"name": "Plan: Deleted",
 			"description": "A plan was deleted (billapi delete).",
 			"firedByBillrun": true,
 			"important": false
@@ -313,7 +313,7 @@ export const catalog: Catalog = {
 			"module": "plans",
 			"group": "entities",
 			"kind": "event",
-			"title": "Plan Permanently Changed",
+			"name": "Plan: Permanently Changed",
 			"description": "A plan was changed permanently from a date, across its revisions (billapi permanentchange).",
 			"firedByBillrun": true,
 			"important": false
@@ -324,7 +324,7 @@ export const catalog: Catalog = {
 			"module": "plans",
 			"group": "entities",
 			"kind": "event",
-			"title": "Plan Reopened",
+			"name": "Plan: Reopened",
 			"description": "A plan that was closed was reopened with a new revision (billapi reopen).",
 			"firedByBillrun": true,
 			"important": false
@@ -335,7 +335,7 @@ export const catalog: Catalog = {
 			"module": "plans",
 			"group": "entities",
 			"kind": "group",
-			"title": "Any Plan Change",
+			"name": "Plan: Any Tracked Change",
 			"description": "Any change to a plan (create, update, closeandnew, close, move, delete, permanentchange, reopen): BillRun fires each action as its own event; this entry subscribes to all of them.",
 			"firedByBillrun": true,
 			"important": false,
@@ -356,7 +356,7 @@ export const catalog: Catalog = {
 			"module": "services",
 			"group": "entities",
 			"kind": "event",
-			"title": "Service Created",
+			"name": "Service: Created",
 			"description": "BillRun created a service (add-on) (billapi create).",
 			"firedByBillrun": true,
 			"important": false
@@ -367,7 +367,7 @@ export const catalog: Catalog = {
 			"module": "services",
 			"group": "entities",
 			"kind": "event",
-			"title": "Service Updated",
+			"name": "Service: Updated",
 			"description": "A service (add-on) was changed in place (billapi update).",
 			"firedByBillrun": true,
 			"important": false
@@ -378,7 +378,7 @@ export const catalog: Catalog = {
 			"module": "services",
 			"group": "entities",
 			"kind": "event",
-			"title": "Service Changed From a Date",
+			"name": "Service: Changed From a Date",
 			"description": "A service (add-on) was changed from a date: BillRun closed the current revision and opened a new one (billapi closeandnew).",
 			"firedByBillrun": true,
 			"important": false
@@ -389,7 +389,7 @@ export const catalog: Catalog = {
 			"module": "services",
 			"group": "entities",
 			"kind": "event",
-			"title": "Service Closed",
+			"name": "Service: Closed",
 			"description": "A service (add-on) was closed: its current revision got an end date (billapi close).",
 			"firedByBillrun": true,
 			"important": false
@@ -400,7 +400,7 @@ export const catalog: Catalog = {
 			"module": "services",
 			"group": "entities",
 			"kind": "event",
-			"title": "Service Revision Moved",
+			"name": "Service: Revision Moved",
 			"description": "The start or end date of a revision of a service (add-on) was moved (billapi move).",
 			"firedByBillrun": true,
 			"important": false
@@ -411,7 +411,7 @@ export const catalog: Catalog = {
 			"module": "services",
 			"group": "entities",
 			"kind": "event",
-			"title": "Service Deleted",
+			"name": "Service: Deleted",
 			"description": "A service (add-on) was deleted (billapi delete).",
 			"firedByBillrun": true,
 			"important": false
@@ -422,7 +422,7 @@ export const catalog: Catalog = {
 			"module": "services",
 			"group": "entities",
 			"kind": "event",
-			"title": "Service Permanently Changed",
+			"name": "Service: Permanently Changed",
 			"description": "A service (add-on) was changed permanently from a date, across its revisions (billapi permanentchange).",
 			"firedByBillrun": true,
 			"important": false
@@ -433,7 +433,7 @@ export const catalog: Catalog = {
 			"module": "services",
 			"group": "entities",
 			"kind": "event",
-			"title": "Service Reopened",
+			"name": "Service: Reopened",
 			"description": "A service (add-on) that was closed was reopened with a new revision (billapi reopen).",
 			"firedByBillrun": true,
 			"important": false
@@ -444,7 +444,7 @@ export const catalog: Catalog = {
 			"module": "services",
 			"group": "entities",
 			"kind": "group",
-			"title": "Any Service Change",
+			"name": "Service: Any Tracked Change",
 			"description": "Any change to a service (add-on) (create, update, closeandnew, close, move, delete, permanentchange, reopen): BillRun fires each action as its own event; this entry subscribes to all of them.",
 			"firedByBillrun": true,
 			"important": false,
@@ -465,7 +465,7 @@ export const catalog: Catalog = {
 			"module": "rates",
 			"group": "entities",
 			"kind": "event",
-			"title": "Rate Created",
+			"name": "Rate: Created",
 			"description": "BillRun created a rate (product) (billapi create).",
 			"firedByBillrun": true,
 			"important": false
@@ -476,7 +476,7 @@ export const catalog: Catalog = {
 			"module": "rates",
 			"group": "entities",
 			"kind": "event",
-			"title": "Rate Updated",
+			"name": "Rate: Updated",
 			"description": "A rate (product) was changed in place (billapi update).",
 			"firedByBillrun": true,
 			"important": false
@@ -487,7 +487,7 @@ export const catalog: Catalog = {
 			"module": "rates",
 			"group": "entities",
 			"kind": "event",
-			"title": "Rate Changed From a Date",
+			"name": "Rate: Changed From a Date",
 			"description": "A rate (product) was changed from a date: BillRun closed the current revision and opened a new one (billapi closeandnew).",
 			"firedByBillrun": true,
 			"important": false
@@ -498,7 +498,7 @@ export const catalog: Catalog = {
 			"module": "rates",
 			"group": "entities",
 			"kind": "event",
-			"title": "Rate Closed",
+			"name": "Rate: Closed",
 			"description": "A rate (product) was closed: its current revision got an end date (billapi close).",
 			"firedByBillrun": true,
 			"important": false
@@ -509,7 +509,7 @@ export const catalog: Catalog = {
 			"module": "rates",
 			"group": "entities",
 			"kind": "event",
-			"title": "Rate Revision Moved",
+			"name": "Rate: Revision Moved",
 			"description": "The start or end date of a revision of a rate (product) was moved (billapi move).",
 			"firedByBillrun": true,
 			"important": false
@@ -520,7 +520,7 @@ export const catalog: Catalog = {
 			"module": "rates",
 			"group": "entities",
 			"kind": "event",
-			"title": "Rate Deleted",
+			"name": "Rate: Deleted",
 			"description": "A rate (product) was deleted (billapi delete).",
 			"firedByBillrun": true,
 			"important": false
@@ -531,7 +531,7 @@ export const catalog: Catalog = {
 			"module": "rates",
 			"group": "entities",
 			"kind": "event",
-			"title": "Rate Permanently Changed",
+			"name": "Rate: Permanently Changed",
 			"description": "A rate (product) was changed permanently from a date, across its revisions (billapi permanentchange).",
 			"firedByBillrun": true,
 			"important": false
@@ -542,7 +542,7 @@ export const catalog: Catalog = {
 			"module": "rates",
 			"group": "entities",
 			"kind": "event",
-			"title": "Rate Reopened",
+			"name": "Rate: Reopened",
 			"description": "A rate (product) that was closed was reopened with a new revision (billapi reopen).",
 			"firedByBillrun": true,
 			"important": false
@@ -553,7 +553,7 @@ export const catalog: Catalog = {
 			"module": "rates",
 			"group": "entities",
 			"kind": "group",
-			"title": "Any Rate Change",
+			"name": "Rate: Any Tracked Change",
 			"description": "Any change to a rate (product) (create, update, closeandnew, close, move, delete, permanentchange, reopen): BillRun fires each action as its own event; this entry subscribes to all of them.",
 			"firedByBillrun": true,
 			"important": false,
@@ -574,7 +574,7 @@ export const catalog: Catalog = {
 			"module": "taxes",
 			"group": "entities",
 			"kind": "event",
-			"title": "Tax Created",
+			"name": "Tax: Created",
 			"description": "BillRun created a tax rate (billapi create).",
 			"firedByBillrun": true,
 			"important": false
@@ -585,7 +585,7 @@ export const catalog: Catalog = {
 			"module": "taxes",
 			"group": "entities",
 			"kind": "event",
-			"title": "Tax Updated",
+			"name": "Tax: Updated",
 			"description": "A tax rate was changed in place (billapi update).",
 			"firedByBillrun": true,
 			"important": false
@@ -596,7 +596,7 @@ export const catalog: Catalog = {
 			"module": "taxes",
 			"group": "entities",
 			"kind": "event",
-			"title": "Tax Changed From a Date",
+			"name": "Tax: Changed From a Date",
 			"description": "A tax rate was changed from a date: BillRun closed the current revision and opened a new one (billapi closeandnew).",
 			"firedByBillrun": true,
 			"important": false
@@ -607,7 +607,7 @@ export const catalog: Catalog = {
 			"module": "taxes",
 			"group": "entities",
 			"kind": "event",
-			"title": "Tax Closed",
+			"name": "Tax: Closed",
 			"description": "A tax rate was closed: its current revision got an end date (billapi close).",
 			"firedByBillrun": true,
 			"important": false
@@ -618,7 +618,7 @@ export const catalog: Catalog = {
 			"module": "taxes",
 			"group": "entities",
 			"kind": "event",
-			"title": "Tax Revision Moved",
+			"name": "Tax: Revision Moved",
 			"description": "The start or end date of a revision of a tax rate was moved (billapi move).",
 			"firedByBillrun": true,
 			"important": false
@@ -629,7 +629,7 @@ export const catalog: Catalog = {
 			"module": "taxes",
 			"group": "entities",
 			"kind": "event",
-			"title": "Tax Deleted",
+			"name": "Tax: Deleted",
 			"description": "A tax rate was deleted (billapi delete).",
 			"firedByBillrun": true,
 			"important": false
@@ -640,7 +640,7 @@ export const catalog: Catalog = {
 			"module": "taxes",
 			"group": "entities",
 			"kind": "event",
-			"title": "Tax Permanently Changed",
+			"name": "Tax: Permanently Changed",
 			"description": "A tax rate was changed permanently from a date, across its revisions (billapi permanentchange).",
 			"firedByBillrun": true,
 			"important": false
@@ -651,7 +651,7 @@ export const catalog: Catalog = {
 			"module": "taxes",
 			"group": "entities",
 			"kind": "event",
-			"title": "Tax Reopened",
+			"name": "Tax: Reopened",
 			"description": "A tax rate that was closed was reopened with a new revision (billapi reopen).",
 			"firedByBillrun": true,
 			"important": false
@@ -662,7 +662,7 @@ export const catalog: Catalog = {
 			"module": "taxes",
 			"group": "entities",
 			"kind": "group",
-			"title": "Any Tax Change",
+			"name": "Tax: Any Tracked Change",
 			"description": "Any change to a tax rate (create, update, closeandnew, close, move, delete, permanentchange, reopen): BillRun fires each action as its own event; this entry subscribes to all of them.",
 			"firedByBillrun": true,
 			"important": false,
@@ -683,7 +683,7 @@ export const catalog: Catalog = {
 			"module": "prepaidincludes",
 			"group": "entities",
 			"kind": "event",
-			"title": "Prepaid Bucket Created",
+			"name": "Prepaid Bucket: Created",
 			"description": "BillRun created a prepaid bucket (prepaid include) (billapi create).",
 			"firedByBillrun": true,
 			"important": false
@@ -694,7 +694,7 @@ export const catalog: Catalog = {
 			"module": "prepaidincludes",
 			"group": "entities",
 			"kind": "event",
-			"title": "Prepaid Bucket Updated",
+			"name": "Prepaid Bucket: Updated",
 			"description": "A prepaid bucket (prepaid include) was changed in place (billapi update).",
 			"firedByBillrun": true,
 			"important": false
@@ -705,7 +705,7 @@ export const catalog: Catalog = {
 			"module": "prepaidincludes",
 			"group": "entities",
 			"kind": "event",
-			"title": "Prepaid Bucket Changed From a Date",
+			"name": "Prepaid Bucket: Changed From a Date",
 			"description": "A prepaid bucket (prepaid include) was changed from a date: BillRun closed the current revision and opened a new one (billapi closeandnew).",
 			"firedByBillrun": true,
 			"important": false
@@ -716,7 +716,7 @@ export const catalog: Catalog = {
 			"module": "prepaidincludes",
 			"group": "entities",
 			"kind": "event",
-			"title": "Prepaid Bucket Closed",
+			"name": "Prepaid Bucket: Closed",
 			"description": "A prepaid bucket (prepaid include) was closed: its current revision got an end date (billapi close).",
 			"firedByBillrun": true,
 			"important": false
@@ -727,7 +727,7 @@ export const catalog: Catalog = {
 			"module": "prepaidincludes",
 			"group": "entities",
 			"kind": "event",
-			"title": "Prepaid Bucket Revision Moved",
+			"name": "Prepaid Bucket: Revision Moved",
 			"description": "The start or end date of a revision of a prepaid bucket (prepaid include) was moved (billapi move).",
 			"firedByBillrun": true,
 			"important": false
@@ -738,7 +738,7 @@ export const catalog: Catalog = {
 			"module": "prepaidincludes",
 			"group": "entities",
 			"kind": "event",
-			"title": "Prepaid Bucket Deleted",
+			"name": "Prepaid Bucket: Deleted",
 			"description": "A prepaid bucket (prepaid include) was deleted (billapi delete).",
 			"firedByBillrun": true,
 			"important": false
@@ -749,7 +749,7 @@ export const catalog: Catalog = {
 			"module": "prepaidincludes",
 			"group": "entities",
 			"kind": "event",
-			"title": "Prepaid Bucket Permanently Changed",
+			"name": "Prepaid Bucket: Permanently Changed",
 			"description": "A prepaid bucket (prepaid include) was changed permanently from a date, across its revisions (billapi permanentchange).",
 			"firedByBillrun": true,
 			"important": false
@@ -760,7 +760,7 @@ export const catalog: Catalog = {
 			"module": "prepaidincludes",
 			"group": "entities",
 			"kind": "event",
-			"title": "Prepaid Bucket Reopened",
+			"name": "Prepaid Bucket: Reopened",
 			"description": "A prepaid bucket (prepaid include) that was closed was reopened with a new revision (billapi reopen).",
 			"firedByBillrun": true,
 			"important": false
@@ -771,7 +771,7 @@ export const catalog: Catalog = {
 			"module": "prepaidincludes",
 			"group": "entities",
 			"kind": "group",
-			"title": "Any Prepaid Bucket Change",
+			"name": "Prepaid Bucket: Any Tracked Change",
 			"description": "Any change to a prepaid bucket (prepaid include) (create, update, closeandnew, close, move, delete, permanentchange, reopen): BillRun fires each action as its own event; this entry subscribes to all of them.",
 			"firedByBillrun": true,
 			"important": false,
@@ -792,7 +792,7 @@ export const catalog: Catalog = {
 			"module": "prepaidgroups",
 			"group": "entities",
 			"kind": "event",
-			"title": "Prepaid Group Created",
+			"name": "Prepaid Group: Created",
 			"description": "BillRun created a prepaid group (billapi create).",
 			"firedByBillrun": true,
 			"important": false
@@ -803,7 +803,7 @@ export const catalog: Catalog = {
 			"module": "prepaidgroups",
 			"group": "entities",
 			"kind": "event",
-			"title": "Prepaid Group Updated",
+			"name": "Prepaid Group: Updated",
 			"description": "A prepaid group was changed in place (billapi update).",
 			"firedByBillrun": true,
 			"important": false
@@ -814,7 +814,7 @@ export const catalog: Catalog = {
 			"module": "prepaidgroups",
 			"group": "entities",
 			"kind": "event",
-			"title": "Prepaid Group Changed From a Date",
+			"name": "Prepaid Group: Changed From a Date",
 			"description": "A prepaid group was changed from a date: BillRun closed the current revision and opened a new one (billapi closeandnew).",
 			"firedByBillrun": true,
 			"important": false
@@ -825,7 +825,7 @@ export const catalog: Catalog = {
 			"module": "prepaidgroups",
 			"group": "entities",
 			"kind": "event",
-			"title": "Prepaid Group Closed",
+			"name": "Prepaid Group: Closed",
 			"description": "A prepaid group was closed: its current revision got an end date (billapi close).",
 			"firedByBillrun": true,
 			"important": false
@@ -836,7 +836,7 @@ export const catalog: Catalog = {
 			"module": "prepaidgroups",
 			"group": "entities",
 			"kind": "event",
-			"title": "Prepaid Group Revision Moved",
+			"name": "Prepaid Group: Revision Moved",
 			"description": "The start or end date of a revision of a prepaid group was moved (billapi move).",
 			"firedByBillrun": true,
 			"important": false
@@ -847,7 +847,7 @@ export const catalog: Catalog = {
 			"module": "prepaidgroups",
 			"group": "entities",
 			"kind": "event",
-			"title": "Prepaid Group Deleted",
+			"name": "Prepaid Group: Deleted",
 			"description": "A prepaid group was deleted (billapi delete).",
 			"firedByBillrun": true,
 			"important": false
@@ -858,7 +858,7 @@ export const catalog: Catalog = {
 			"module": "prepaidgroups",
 			"group": "entities",
 			"kind": "event",
-			"title": "Prepaid Group Permanently Changed",
+			"name": "Prepaid Group: Permanently Changed",
 			"description": "A prepaid group was changed permanently from a date, across its revisions (billapi permanentchange).",
 			"firedByBillrun": true,
 			"important": false
@@ -869,7 +869,7 @@ export const catalog: Catalog = {
 			"module": "prepaidgroups",
 			"group": "entities",
 			"kind": "event",
-			"title": "Prepaid Group Reopened",
+			"name": "Prepaid Group: Reopened",
 			"description": "A prepaid group that was closed was reopened with a new revision (billapi reopen).",
 			"firedByBillrun": true,
 			"important": false
@@ -880,7 +880,7 @@ export const catalog: Catalog = {
 			"module": "prepaidgroups",
 			"group": "entities",
 			"kind": "group",
-			"title": "Any Prepaid Group Change",
+			"name": "Prepaid Group: Any Tracked Change",
 			"description": "Any change to a prepaid group (create, update, closeandnew, close, move, delete, permanentchange, reopen): BillRun fires each action as its own event; this entry subscribes to all of them.",
 			"firedByBillrun": true,
 			"important": false,
@@ -901,7 +901,7 @@ export const catalog: Catalog = {
 			"module": "discounts",
 			"group": "entities",
 			"kind": "event",
-			"title": "Discount Created",
+			"name": "Discount: Created",
 			"description": "BillRun created a discount (billapi create).",
 			"firedByBillrun": true,
 			"important": false
@@ -912,7 +912,7 @@ export const catalog: Catalog = {
 			"module": "discounts",
 			"group": "entities",
 			"kind": "event",
-			"title": "Discount Updated",
+			"name": "Discount: Updated",
 			"description": "A discount was changed in place (billapi update).",
 			"firedByBillrun": true,
 			"important": false
@@ -923,7 +923,7 @@ export const catalog: Catalog = {
 			"module": "discounts",
 			"group": "entities",
 			"kind": "event",
-			"title": "Discount Changed From a Date",
+			"name": "Discount: Changed From a Date",
 			"description": "A discount was changed from a date: BillRun closed the current revision and opened a new one (billapi closeandnew).",
 			"firedByBillrun": true,
 			"important": false
@@ -934,7 +934,7 @@ export const catalog: Catalog = {
 			"module": "discounts",
 			"group": "entities",
 			"kind": "event",
-			"title": "Discount Closed",
+			"name": "Discount: Closed",
 			"description": "A discount was closed: its current revision got an end date (billapi close).",
 			"firedByBillrun": true,
 			"important": false
@@ -945,7 +945,7 @@ export const catalog: Catalog = {
 			"module": "discounts",
 			"group": "entities",
 			"kind": "event",
-			"title": "Discount Revision Moved",
+			"name": "Discount: Revision Moved",
 			"description": "The start or end date of a revision of a discount was moved (billapi move).",
 			"firedByBillrun": true,
 			"important": false
@@ -956,7 +956,7 @@ export const catalog: Catalog = {
 			"module": "discounts",
 			"group": "entities",
 			"kind": "event",
-			"title": "Discount Deleted",
+			"name": "Discount: Deleted",
 			"description": "A discount was deleted (billapi delete).",
 			"firedByBillrun": true,
 			"important": false
@@ -967,7 +967,7 @@ export const catalog: Catalog = {
 			"module": "discounts",
 			"group": "entities",
 			"kind": "event",
-			"title": "Discount Permanently Changed",
+			"name": "Discount: Permanently Changed",
 			"description": "A discount was changed permanently from a date, across its revisions (billapi permanentchange).",
 			"firedByBillrun": true,
 			"important": false
@@ -978,7 +978,7 @@ export const catalog: Catalog = {
 			"module": "discounts",
 			"group": "entities",
 			"kind": "event",
-			"title": "Discount Reopened",
+			"name": "Discount: Reopened",
 			"description": "A discount that was closed was reopened with a new revision (billapi reopen).",
 			"firedByBillrun": false,
 			"important": false
@@ -989,7 +989,7 @@ export const catalog: Catalog = {
 			"module": "discounts",
 			"group": "entities",
 			"kind": "group",
-			"title": "Any Discount Change",
+			"name": "Discount: Any Tracked Change",
 			"description": "Any change to a discount (create, update, closeandnew, close, move, delete, permanentchange, reopen): BillRun fires each action as its own event; this entry subscribes to all of them.",
 			"firedByBillrun": true,
 			"important": false,
@@ -1010,7 +1010,7 @@ export const catalog: Catalog = {
 			"module": "charges",
 			"group": "entities",
 			"kind": "event",
-			"title": "Charge Created",
+			"name": "Charge: Created",
 			"description": "BillRun created a charge (a one-off or recurring charge) (billapi create).",
 			"firedByBillrun": true,
 			"important": false
@@ -1021,7 +1021,7 @@ export const catalog: Catalog = {
 			"module": "charges",
 			"group": "entities",
 			"kind": "event",
-			"title": "Charge Updated",
+			"name": "Charge: Updated",
 			"description": "A charge (a one-off or recurring charge) was changed in place (billapi update).",
 			"firedByBillrun": true,
 			"important": false
@@ -1032,7 +1032,7 @@ export const catalog: Catalog = {
 			"module": "charges",
 			"group": "entities",
 			"kind": "event",
-			"title": "Charge Changed From a Date",
+			"name": "Charge: Changed From a Date",
 			"description": "A charge (a one-off or recurring charge) was changed from a date: BillRun closed the current revision and opened a new one (billapi closeandnew).",
 			"firedByBillrun": true,
 			"important": false
@@ -1043,7 +1043,7 @@ export const catalog: Catalog = {
 			"module": "charges",
 			"group": "entities",
 			"kind": "event",
-			"title": "Charge Closed",
+			"name": "Charge: Closed",
 			"description": "A charge (a one-off or recurring charge) was closed: its current revision got an end date (billapi close).",
 			"firedByBillrun": true,
 			"important": false
@@ -1054,7 +1054,7 @@ export const catalog: Catalog = {
 			"module": "charges",
 			"group": "entities",
 			"kind": "event",
-			"title": "Charge Revision Moved",
+			"name": "Charge: Revision Moved",
 			"description": "The start or end date of a revision of a charge (a one-off or recurring charge) was moved (billapi move).",
 			"firedByBillrun": true,
 			"important": false
@@ -1065,7 +1065,7 @@ export const catalog: Catalog = {
 			"module": "charges",
 			"group": "entities",
 			"kind": "event",
-			"title": "Charge Deleted",
+			"name": "Charge: Deleted",
 			"description": "A charge (a one-off or recurring charge) was deleted (billapi delete).",
 			"firedByBillrun": true,
 			"important": false
@@ -1076,7 +1076,7 @@ export const catalog: Catalog = {
 			"module": "charges",
 			"group": "entities",
 			"kind": "group",
-			"title": "Any Charge Change",
+			"name": "Charge: Any Tracked Change",
 			"description": "Any change to a charge (a one-off or recurring charge) (create, update, closeandnew, close, move, delete): BillRun fires each action as its own event; this entry subscribes to all of them.",
 			"firedByBillrun": true,
 			"important": false,
@@ -1095,7 +1095,7 @@ export const catalog: Catalog = {
 			"module": "users",
 			"group": "entities",
 			"kind": "event",
-			"title": "User Created",
+			"name": "User: Created",
 			"description": "BillRun created a BillRun user (billapi create).",
 			"firedByBillrun": true,
 			"important": false
@@ -1106,7 +1106,7 @@ export const catalog: Catalog = {
 			"module": "users",
 			"group": "entities",
 			"kind": "event",
-			"title": "User Updated",
+			"name": "User: Updated",
 			"description": "A BillRun user was changed in place (billapi update).",
 			"firedByBillrun": true,
 			"important": false
@@ -1117,7 +1117,7 @@ export const catalog: Catalog = {
 			"module": "users",
 			"group": "entities",
 			"kind": "event",
-			"title": "User Deleted",
+			"name": "User: Deleted",
 			"description": "A BillRun user was deleted (billapi delete).",
 			"firedByBillrun": true,
 			"important": false
@@ -1128,7 +1128,7 @@ export const catalog: Catalog = {
 			"module": "users",
 			"group": "entities",
 			"kind": "event",
-			"title": "User Password Changed",
+			"name": "User: Password Changed",
 			"description": "A BillRun user's password was changed (billapi changepassword); the password is never sent.",
 			"firedByBillrun": false,
 			"important": false
@@ -1139,7 +1139,7 @@ export const catalog: Catalog = {
 			"module": "users",
 			"group": "entities",
 			"kind": "group",
-			"title": "Any User Change",
+			"name": "User: Any Tracked Change",
 			"description": "Any change to a BillRun user (create, update, delete, changepassword): BillRun fires each action as its own event; this entry subscribes to all of them.",
 			"firedByBillrun": true,
 			"important": false,
@@ -1156,7 +1156,7 @@ export const catalog: Catalog = {
 			"module": "autorenew",
 			"group": "entities",
 			"kind": "event",
-			"title": "Auto-Renewal Created",
+			"name": "Auto-Renewal: Created",
 			"description": "BillRun created an auto-renewal of a bucket (billapi create).",
 			"firedByBillrun": true,
 			"important": false
@@ -1167,7 +1167,7 @@ export const catalog: Catalog = {
 			"module": "autorenew",
 			"group": "entities",
 			"kind": "event",
-			"title": "Auto-Renewal Updated",
+			"name": "Auto-Renewal: Updated",
 			"description": "An auto-renewal of a bucket was changed in place (billapi update).",
 			"firedByBillrun": true,
 			"important": false
@@ -1178,7 +1178,7 @@ export const catalog: Catalog = {
 			"module": "autorenew",
 			"group": "entities",
 			"kind": "event",
-			"title": "Auto-Renewal Deleted",
+			"name": "Auto-Renewal: Deleted",
 			"description": "An auto-renewal of a bucket was deleted (billapi delete).",
 			"firedByBillrun": true,
 			"important": false
@@ -1189,7 +1189,7 @@ export const catalog: Catalog = {
 			"module": "autorenew",
 			"group": "entities",
 			"kind": "group",
-			"title": "Any Auto-Renewal Change",
+			"name": "Auto-Renewal: Any Tracked Change",
 			"description": "Any change to an auto-renewal of a bucket (create, update, delete): BillRun fires each action as its own event; this entry subscribes to all of them.",
 			"firedByBillrun": true,
 			"important": false,
@@ -1205,7 +1205,7 @@ export const catalog: Catalog = {
 			"module": "balances",
 			"group": "entities",
 			"kind": "event",
-			"title": "Balance Updated",
+			"name": "Balance: Updated",
 			"description": "A balance was changed in place: by billapi update, or by a prepaid top-up (charging a prepaid bucket), whose first top-up has no before.",
 			"firedByBillrun": true,
 			"important": false
@@ -1216,7 +1216,7 @@ export const catalog: Catalog = {
 			"module": "balances",
 			"group": "entities",
 			"kind": "event",
-			"title": "Balance Deleted",
+			"name": "Balance: Deleted",
 			"description": "A balance was deleted (billapi delete).",
 			"firedByBillrun": true,
 			"important": false
@@ -1227,7 +1227,7 @@ export const catalog: Catalog = {
 			"module": "balances",
 			"group": "entities",
 			"kind": "event",
-			"title": "Balance Permanently Changed",
+			"name": "Balance: Permanently Changed",
 			"description": "A balance was changed permanently from a date, across its revisions (billapi permanentchange).",
 			"firedByBillrun": true,
 			"important": false
@@ -1238,7 +1238,7 @@ export const catalog: Catalog = {
 			"module": "balances",
 			"group": "entities",
 			"kind": "event",
-			"title": "Balance Reopened",
+			"name": "Balance: Reopened",
 			"description": "A balance that was closed was reopened with a new revision (billapi reopen).",
 			"firedByBillrun": true,
 			"important": false
@@ -1249,7 +1249,7 @@ export const catalog: Catalog = {
 			"module": "balances",
 			"group": "entities",
 			"kind": "group",
-			"title": "Any Balance Change",
+			"name": "Balance: Any Tracked Change",
 			"description": "Any change to a balance (update, delete, permanentchange, reopen): BillRun fires each action as its own event; this entry subscribes to all of them.",
 			"firedByBillrun": true,
 			"important": false,
@@ -1266,7 +1266,7 @@ export const catalog: Catalog = {
 			"module": "reports",
 			"group": "entities",
 			"kind": "event",
-			"title": "Report Created",
+			"name": "Report: Created",
 			"description": "BillRun created a saved report (billapi create).",
 			"firedByBillrun": true,
 			"important": false
@@ -1277,7 +1277,7 @@ export const catalog: Catalog = {
 			"module": "reports",
 			"group": "entities",
 			"kind": "event",
-			"title": "Report Updated",
+			"name": "Report: Updated",
 			"description": "A saved report was changed in place (billapi update).",
 			"firedByBillrun": true,
 			"important": false
@@ -1288,7 +1288,7 @@ export const catalog: Catalog = {
 			"module": "reports",
 			"group": "entities",
 			"kind": "event",
-			"title": "Report Deleted",
+			"name": "Report: Deleted",
 			"description": "A saved report was deleted (billapi delete).",
 			"firedByBillrun": true,
 			"important": false
@@ -1299,7 +1299,7 @@ export const catalog: Catalog = {
 			"module": "reports",
 			"group": "entities",
 			"kind": "group",
-			"title": "Any Report Change",
+			"name": "Report: Any Tracked Change",
 			"description": "Any change to a saved report (create, update, delete): BillRun fires each action as its own event; this entry subscribes to all of them.",
 			"firedByBillrun": true,
 			"important": false,
@@ -1315,7 +1315,7 @@ export const catalog: Catalog = {
 			"module": "lines",
 			"group": "entities",
 			"kind": "event",
-			"title": "Usage Line Deleted",
+			"name": "Usage Line: Deleted",
 			"description": "A usage line (CDR) was deleted (billapi delete).",
 			"firedByBillrun": true,
 			"important": false
@@ -1326,7 +1326,7 @@ export const catalog: Catalog = {
 			"module": "lines",
 			"group": "entities",
 			"kind": "group",
-			"title": "Any Usage Line Change",
+			"name": "Usage Line: Any Tracked Change",
 			"description": "Any change to a usage line (CDR) (delete): BillRun fires each action as its own event; this entry subscribes to all of them.",
 			"firedByBillrun": true,
 			"important": false,
@@ -1340,7 +1340,7 @@ export const catalog: Catalog = {
 			"module": "queue",
 			"group": "entities",
 			"kind": "event",
-			"title": "Queue Entry Deleted",
+			"name": "Queue Entry: Deleted",
 			"description": "A processing queue entry was deleted (billapi delete).",
 			"firedByBillrun": true,
 			"important": false
@@ -1351,7 +1351,7 @@ export const catalog: Catalog = {
 			"module": "queue",
 			"group": "entities",
 			"kind": "group",
-			"title": "Any Queue Entry Change",
+			"name": "Queue Entry: Any Tracked Change",
 			"description": "Any change to a processing queue entry (delete): BillRun fires each action as its own event; this entry subscribes to all of them.",
 			"firedByBillrun": true,
 			"important": false,
@@ -1365,7 +1365,7 @@ export const catalog: Catalog = {
 			"module": "suggestions",
 			"group": "entities",
 			"kind": "event",
-			"title": "Rebalance Suggestion Updated",
+			"name": "Rebalance Suggestion: Updated",
 			"description": "The status of a rebalance suggestion was changed (billapi update).",
 			"firedByBillrun": true,
 			"important": false
@@ -1376,7 +1376,7 @@ export const catalog: Catalog = {
 			"module": "suggestions",
 			"group": "entities",
 			"kind": "group",
-			"title": "Any Rebalance Suggestion Change",
+			"name": "Rebalance Suggestion: Any Tracked Change",
 			"description": "Any change to a rebalance suggestion (update): BillRun fires each action as its own event; this entry subscribes to all of them.",
 			"firedByBillrun": true,
 			"important": false,
@@ -1390,7 +1390,7 @@ export const catalog: Catalog = {
 			"module": "accounts",
 			"group": "entities",
 			"kind": "module",
-			"title": "Any Account Event",
+			"name": "All Account Changes",
 			"description": "Every event of BillRun's accounts module: create, update, closeandnew, close, delete, permanentchange, reopen, and any action this catalog does not know yet.",
 			"firedByBillrun": true,
 			"important": false
@@ -1401,7 +1401,7 @@ export const catalog: Catalog = {
 			"module": "subscribers",
 			"group": "entities",
 			"kind": "module",
-			"title": "Any Subscriber Event",
+			"name": "All Subscriber Changes",
 			"description": "Every event of BillRun's subscribers module: create, update, closeandnew, close, move, delete, permanentchange, reopen, and any action this catalog does not know yet.",
 			"firedByBillrun": true,
 			"important": false
@@ -1412,7 +1412,7 @@ export const catalog: Catalog = {
 			"module": "plans",
 			"group": "entities",
 			"kind": "module",
-			"title": "Any Plan Event",
+			"name": "All Plan Changes",
 			"description": "Every event of BillRun's plans module: create, update, closeandnew, close, move, delete, permanentchange, reopen, and any action this catalog does not know yet.",
 			"firedByBillrun": true,
 			"important": false
@@ -1423,7 +1423,7 @@ export const catalog: Catalog = {
 			"module": "services",
 			"group": "entities",
 			"kind": "module",
-			"title": "Any Service Event",
+			"name": "All Service Changes",
 			"description": "Every event of BillRun's services module: create, update, closeandnew, close, move, delete, permanentchange, reopen, and any action this catalog does not know yet.",
 			"firedByBillrun": true,
 			"important": false
@@ -1434,7 +1434,7 @@ export const catalog: Catalog = {
 			"module": "rates",
 			"group": "entities",
 			"kind": "module",
-			"title": "Any Rate Event",
+			"name": "All Rate Changes",
 			"description": "Every event of BillRun's rates module: create, update, closeandnew, close, move, delete, permanentchange, reopen, and any action this catalog does not know yet.",
 			"firedByBillrun": true,
 			"important": false
@@ -1445,7 +1445,7 @@ export const catalog: Catalog = {
 			"module": "taxes",
 			"group": "entities",
 			"kind": "module",
-			"title": "Any Tax Event",
+			"name": "All Tax Changes",
 			"description": "Every event of BillRun's taxes module: create, update, closeandnew, close, move, delete, permanentchange, reopen, and any action this catalog does not know yet.",
 			"firedByBillrun": true,
 			"important": false
@@ -1456,7 +1456,7 @@ export const catalog: Catalog = {
 			"module": "prepaidincludes",
 			"group": "entities",
 			"kind": "module",
-			"title": "Any Prepaid Bucket Event",
+			"name": "All Prepaid Bucket Changes",
 			"description": "Every event of BillRun's prepaidincludes module: create, update, closeandnew, close, move, delete, permanentchange, reopen, and any action this catalog does not know yet.",
 			"firedByBillrun": true,
 			"important": false
@@ -1467,7 +1467,7 @@ export const catalog: Catalog = {
 			"module": "prepaidgroups",
 			"group": "entities",
 			"kind": "module",
-			"title": "Any Prepaid Group Event",
+			"name": "All Prepaid Group Changes",
 			"description": "Every event of BillRun's prepaidgroups module: create, update, closeandnew, close, move, delete, permanentchange, reopen, and any action this catalog does not know yet.",
 			"firedByBillrun": true,
 			"important": false
@@ -1478,7 +1478,7 @@ export const catalog: Catalog = {
 			"module": "discounts",
 			"group": "entities",
 			"kind": "module",
-			"title": "Any Discount Event",
+			"name": "All Discount Changes",
 			"description": "Every event of BillRun's discounts module: create, update, closeandnew, close, move, delete, permanentchange, reopen, and any action this catalog does not know yet.",
 			"firedByBillrun": true,
 			"important": false
@@ -1489,7 +1489,7 @@ export const catalog: Catalog = {
 			"module": "charges",
 			"group": "entities",
 			"kind": "module",
-			"title": "Any Charge Event",
+			"name": "All Charge Changes",
 			"description": "Every event of BillRun's charges module: create, update, closeandnew, close, move, delete, and any action this catalog does not know yet.",
 			"firedByBillrun": true,
 			"important": false
@@ -1500,7 +1500,7 @@ export const catalog: Catalog = {
 			"module": "users",
 			"group": "entities",
 			"kind": "module",
-			"title": "Any User Event",
+			"name": "All User Changes",
 			"description": "Every event of BillRun's users module: create, update, delete, changepassword, and any action this catalog does not know yet.",
 			"firedByBillrun": true,
 			"important": false
@@ -1511,7 +1511,7 @@ export const catalog: Catalog = {
 			"module": "autorenew",
 			"group": "entities",
 			"kind": "module",
-			"title": "Any Auto-Renewal Event",
+			"name": "All Auto-Renewal Changes",
 			"description": "Every event of BillRun's autorenew module: create, update, delete, and any action this catalog does not know yet.",
 			"firedByBillrun": true,
 			"important": false
@@ -1522,7 +1522,7 @@ export const catalog: Catalog = {
 			"module": "reports",
 			"group": "entities",
 			"kind": "module",
-			"title": "Any Report Event",
+			"name": "All Report Changes",
 			"description": "Every event of BillRun's reports module: create, update, delete, and any action this catalog does not know yet.",
 			"firedByBillrun": true,
 			"important": false
@@ -1533,7 +1533,7 @@ export const catalog: Catalog = {
 			"module": "lines",
 			"group": "entities",
 			"kind": "module",
-			"title": "Any Usage Line Event",
+			"name": "All Usage Line Changes",
 			"description": "Every event of BillRun's lines module: delete, and any action this catalog does not know yet.",
 			"firedByBillrun": true,
 			"important": false
@@ -1544,7 +1544,7 @@ export const catalog: Catalog = {
 			"module": "queue",
 			"group": "entities",
 			"kind": "module",
-			"title": "Any Queue Entry Event",
+			"name": "All Queue Entry Changes",
 			"description": "Every event of BillRun's queue module: delete, and any action this catalog does not know yet.",
 			"firedByBillrun": true,
 			"important": false
@@ -1555,7 +1555,7 @@ export const catalog: Catalog = {
 			"module": "suggestions",
 			"group": "entities",
 			"kind": "module",
-			"title": "Any Rebalance Suggestion Event",
+			"name": "All Rebalance Suggestion Changes",
 			"description": "Every event of BillRun's suggestions module: update, and any action this catalog does not know yet.",
 			"firedByBillrun": true,
 			"important": false
@@ -1566,7 +1566,7 @@ export const catalog: Catalog = {
 			"module": "bills",
 			"group": "bills",
 			"kind": "event",
-			"title": "Charge Succeeded",
+			"name": "Bill: Charge Succeeded",
 			"description": "A payment from a customer was completed: an automatic charge, a manual payment or an installment agreement.",
 			"firedByBillrun": true,
 			"important": true
@@ -1577,7 +1577,7 @@ export const catalog: Catalog = {
 			"module": "bills",
 			"group": "bills",
 			"kind": "event",
-			"title": "Refund Succeeded",
+			"name": "Bill: Refund Succeeded",
 			"description": "A refund to a customer was completed.",
 			"firedByBillrun": true,
 			"important": false
@@ -1588,7 +1588,7 @@ export const catalog: Catalog = {
 			"module": "bills",
 			"group": "bills",
 			"kind": "event",
-			"title": "Payment Adjusted",
+			"name": "Bill: Payment Adjusted",
 			"description": "The amount of a payment was adjusted or the payment cancelled (BillRun's adjustpayment API).",
 			"firedByBillrun": true,
 			"important": false
@@ -1599,7 +1599,7 @@ export const catalog: Catalog = {
 			"module": "bills",
 			"group": "bills",
 			"kind": "event",
-			"title": "Invoice Confirmed",
+			"name": "Bill: Invoice Confirmed",
 			"description": "An invoice was confirmed and BillRun created its bill.",
 			"firedByBillrun": true,
 			"important": true
@@ -1610,7 +1610,7 @@ export const catalog: Catalog = {
 			"module": "bills",
 			"group": "bills",
 			"kind": "event",
-			"title": "Payment Rejected",
+			"name": "Bill: Payment Rejected",
 			"description": "A payment was rejected by the payment gateway; the original payment is sent, marked rejected.",
 			"firedByBillrun": true,
 			"important": true
@@ -1621,7 +1621,7 @@ export const catalog: Catalog = {
 			"module": "bills",
 			"group": "bills",
 			"kind": "event",
-			"title": "Payment Denied",
+			"name": "Bill: Payment Denied",
 			"description": "A customer denied a charge (a row of the CreditGuard denials file was processed).",
 			"firedByBillrun": true,
 			"important": false
@@ -1632,7 +1632,7 @@ export const catalog: Catalog = {
 			"module": "bills",
 			"group": "bills",
 			"kind": "event",
-			"title": "Bill Updated",
+			"name": "Bill: Updated",
 			"description": "The due date or charge date of a bill was changed (billapi update).",
 			"firedByBillrun": true,
 			"important": false
@@ -1643,7 +1643,7 @@ export const catalog: Catalog = {
 			"module": "bills",
 			"group": "bills",
 			"kind": "group",
-			"title": "Any Bill Change",
+			"name": "Bill: Any Tracked Change",
 			"description": "Any change to a bill (an invoice or a payment) (update): BillRun fires each action as its own event; this entry subscribes to all of them.",
 			"firedByBillrun": true,
 			"important": false,
@@ -1657,7 +1657,7 @@ export const catalog: Catalog = {
 			"module": "bills",
 			"group": "bills",
 			"kind": "module",
-			"title": "Any Bill Event",
+			"name": "All Bill Changes",
 			"description": "Every event of BillRun's bills module: afterChargeSuccess, afterRefundSuccess, afterPaymentAdjusted, afterInvoiceConfirmed, afterRejection, afterDenial, update, and any action this catalog does not know yet.",
 			"firedByBillrun": true,
 			"important": false
@@ -1668,7 +1668,7 @@ export const catalog: Catalog = {
 			"module": "balances",
 			"group": "balances",
 			"kind": "event",
-			"title": "Balance Updated by Usage",
+			"name": "Balance: Updated by Usage",
 			"description": "A balance changed while BillRun rated a usage line; before is the usage line, after the balance.",
 			"firedByBillrun": true,
 			"important": false
@@ -1679,7 +1679,7 @@ export const catalog: Catalog = {
 			"module": "balances",
 			"group": "balances",
 			"kind": "event",
-			"title": "Balance Created",
+			"name": "Balance: Created",
 			"description": "Documented by BillRun for postpaid balance creation but never fired: BillRun has no such hook. Use balances.afterBalanceUpdate or balances.trackchanges instead.",
 			"firedByBillrun": false,
 			"important": false
@@ -1690,7 +1690,7 @@ export const catalog: Catalog = {
 			"module": "balances",
 			"group": "balances",
 			"kind": "module",
-			"title": "Any Balance Event",
+			"name": "All Balance Changes",
 			"description": "Every event of BillRun's balances module: update, delete, permanentchange, reopen, afterBalanceUpdate, afterBalanceCreation, and any action this catalog does not know yet.",
 			"firedByBillrun": true,
 			"important": false
@@ -1701,7 +1701,7 @@ export const catalog: Catalog = {
 			"module": "events",
 			"group": "events",
 			"kind": "event",
-			"title": "Billing Event Triggered",
+			"name": "Billing Event: Triggered",
 			"description": "A configured billing event (a balance threshold or a fraud rule) was triggered and is being saved.",
 			"firedByBillrun": true,
 			"important": true
@@ -1712,7 +1712,7 @@ export const catalog: Catalog = {
 			"module": "events",
 			"group": "events",
 			"kind": "event",
-			"title": "Billing Event Notified",
+			"name": "Billing Event: Notified",
 			"description": "BillRun's events cron sent the notification of a billing event; BillRun sends no event details.",
 			"firedByBillrun": true,
 			"important": false
@@ -1723,7 +1723,7 @@ export const catalog: Catalog = {
 			"module": "events",
 			"group": "events",
 			"kind": "module",
-			"title": "Any Billing Event Event",
+			"name": "All Billing Event Changes",
 			"description": "Every event of BillRun's events module: create, notify, and any action this catalog does not know yet.",
 			"firedByBillrun": true,
 			"important": false
@@ -1734,7 +1734,7 @@ export const catalog: Catalog = {
 			"module": "collection",
 			"group": "collection",
 			"kind": "event",
-			"title": "Customer Entered Collection",
+			"name": "Collection: Customer Entered Collection",
 			"description": "Customers entered the dunning collection process (sent in batches of account ids).",
 			"firedByBillrun": true,
 			"important": true
@@ -1745,7 +1745,7 @@ export const catalog: Catalog = {
 			"module": "collection",
 			"group": "collection",
 			"kind": "event",
-			"title": "Customer Left Collection",
+			"name": "Collection: Customer Left Collection",
 			"description": "Customers left the dunning collection process (sent in batches of account ids).",
 			"firedByBillrun": true,
 			"important": true
@@ -1756,7 +1756,7 @@ export const catalog: Catalog = {
 			"module": "collection",
 			"group": "collection",
 			"kind": "module",
-			"title": "Any Collection Event",
+			"name": "All Collection Changes",
 			"description": "Every collection event: in_collection, out_of_collection and every custom dunning step, which arrives as collection.<step name> (the configured step name, any text).",
 			"firedByBillrun": true,
 			"important": false,
@@ -1768,7 +1768,7 @@ export const catalog: Catalog = {
 			"module": "login",
 			"group": "system",
 			"kind": "event",
-			"title": "User Logged In",
+			"name": "Login: User Logged In",
 			"description": "A user signed in to BillRun; modifiedUser names the user and BillRun sends no before or after.",
 			"firedByBillrun": true,
 			"important": false
@@ -1779,7 +1779,7 @@ export const catalog: Catalog = {
 			"module": "login",
 			"group": "system",
 			"kind": "group",
-			"title": "Any Login Change",
+			"name": "Login: Any Tracked Change",
 			"description": "Any change to a login to BillRun (login): BillRun fires each action as its own event; this entry subscribes to all of them.",
 			"firedByBillrun": true,
 			"important": false,
@@ -1793,7 +1793,7 @@ export const catalog: Catalog = {
 			"module": "jobs_messages",
 			"group": "system",
 			"kind": "event",
-			"title": "Job Created",
+			"name": "Job: Created",
 			"description": "A job was queued in BillRun's jobs queue (for example a billing cycle run).",
 			"firedByBillrun": true,
 			"important": false
@@ -1804,7 +1804,7 @@ export const catalog: Catalog = {
 			"module": "jobs_messages",
 			"group": "system",
 			"kind": "event",
-			"title": "Job Cancelled",
+			"name": "Job: Cancelled",
 			"description": "A queued job was cancelled before it started.",
 			"firedByBillrun": true,
 			"important": false
@@ -1815,7 +1815,7 @@ export const catalog: Catalog = {
 			"module": "jobs_messages",
 			"group": "system",
 			"kind": "group",
-			"title": "Any Job Change",
+			"name": "Job: Any Tracked Change",
 			"description": "Any change to a job of BillRun's jobs queue (create, cancelled): BillRun fires each action as its own event; this entry subscribes to all of them.",
 			"firedByBillrun": true,
 			"important": false,
@@ -1830,7 +1830,7 @@ export const catalog: Catalog = {
 			"module": "login",
 			"group": "system",
 			"kind": "module",
-			"title": "Any Login Event",
+			"name": "All Login Changes",
 			"description": "Every event of BillRun's login module: login, and any action this catalog does not know yet.",
 			"firedByBillrun": true,
 			"important": false
@@ -1841,7 +1841,7 @@ export const catalog: Catalog = {
 			"module": "jobs_messages",
 			"group": "system",
 			"kind": "module",
-			"title": "Any Job Event",
+			"name": "All Job Changes",
 			"description": "Every event of BillRun's jobs_messages module: create, cancelled, and any action this catalog does not know yet.",
 			"firedByBillrun": true,
 			"important": false
@@ -1852,7 +1852,7 @@ export const catalog: Catalog = {
 			"module": "*",
 			"group": "any",
 			"kind": "all",
-			"title": "Any BillRun Event",
+			"name": "All Events",
 			"description": "Every event BillRun sends, whether this catalog knows its type or not.",
 			"firedByBillrun": true,
 			"important": false

@@ -12,40 +12,51 @@ function describe(event: CatalogEvent, groupTitle: string): string {
 }
 
 /**
- * The events multi-select: "every event" (`*`) first, then the everyday events (catalog
- * `important`), then every group in catalog order; inside a group each module keeps the catalog's
- * order, its "any event" (`<module>.*`) and "any change" entries before its single events.
+ * The events multi-select, all from the generated catalog: "All Events" (`*`), then one
+ * "All <Entity> Changes" (`<module>.*`) per module, then the trackchanges groups, then the single
+ * types. Inside each of these blocks the everyday entries (catalog `important`) come first, the
+ * rest keep the catalog's order of groups and entries.
  */
 export function eventOptions(source: Catalog = generatedCatalog): INodePropertyOptions[] {
 	const groupRank = new Map(source.groups.map((group, index) => [group.id, index]));
 	const groupTitle = new Map(source.groups.map((group) => [group.id, group.title]));
-	const moduleRank = new Map<string, number>();
-	for (const event of source.events) {
-		if (!moduleRank.has(event.module)) moduleRank.set(event.module, moduleRank.size);
-	}
-	const byGroup = (a: CatalogEvent, b: CatalogEvent) =>
-		(groupRank.get(a.group) ?? 0) - (groupRank.get(b.group) ?? 0);
-	// Array.prototype.sort is stable, so ties keep the catalog's order.
-	const all = source.events.filter((event) => event.kind === 'all');
-	const important = source.events.filter((event) => event.important && event.kind !== 'all').sort(byGroup);
-	const rest = source.events
-		.filter((event) => !event.important && event.kind !== 'all')
-		.sort(
-			(a, b) =>
-				byGroup(a, b) ||
-				(moduleRank.get(a.module) ?? 0) - (moduleRank.get(b.module) ?? 0) ||
-				KIND_ORDER[a.kind] - KIND_ORDER[b.kind],
-		);
-	return [...all, ...important, ...rest].map((event) => ({
-		name: event.title,
+	const rank = (event: CatalogEvent) => [
+		KIND_ORDER[event.kind],
+		event.important ? 0 : 1,
+		groupRank.get(event.group) ?? groupRank.size,
+	];
+	const ordered = source.events
+		.map((event, index) => ({ event, key: [...rank(event), index] }))
+		.sort((a, b) => {
+			const at = a.key.findIndex((value, i) => value !== b.key[i]);
+			return at < 0 ? 0 : a.key[at] - b.key[at];
+		});
+	return ordered.map(({ event }) => ({
+		name: event.name,
 		value: event.type,
 		description: describe(event, groupTitle.get(event.group) ?? event.group),
 	}));
 }
 
+/**
+ * The node's subtitle, an n8n expression: the names of the selected events when there are one
+ * or two, else their count.
+ */
+export function subtitleExpression(source: Catalog = generatedCatalog): string {
+	const names = Object.fromEntries(source.events.map((event) => [event.type, event.name]));
+	return (
+		'={{(function (chosen, names) {' +
+		' if (chosen.length > 2) return chosen.length + " events";' +
+		' return chosen.map(function (type) { return names[type] || type; }).join(", ");' +
+		` })($parameter["events"] || [], ${JSON.stringify(names)})}}`
+	);
+}
+
 /** The module wildcards whose actions are free-text names (`collection.*`): they take step names. */
 export function stepModuleTypes(source: Catalog = generatedCatalog): string[] {
-	return source.events.filter((event) => event.actionPattern !== undefined).map((event) => event.type);
+	return source.events
+		.filter((event) => event.actionPattern !== undefined)
+		.map((event) => event.type);
 }
 
 export interface Subscription {
@@ -73,7 +84,9 @@ export function resolveSubscription(
 	source: Catalog = generatedCatalog,
 ): Subscription {
 	const families = new Map(
-		source.events.filter((event) => event.actionPattern !== undefined).map((event) => [event.type, event]),
+		source.events
+			.filter((event) => event.actionPattern !== undefined)
+			.map((event) => [event.type, event]),
 	);
 	const events = new Set<string>();
 	const invalidSteps = new Set<string>();

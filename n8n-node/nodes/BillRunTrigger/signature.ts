@@ -11,7 +11,8 @@ export interface SignedRequest {
 	rawBody: Buffer;
 }
 
-export type Verification = { valid: true } | { valid: false; reason: string };
+/** `mismatch`: the delivery is well-formed and fresh, but no signature matches the secret. */
+export type Verification = { valid: true } | { valid: false; reason: string; mismatch?: true };
 
 const SECRET_PREFIX = 'whsec_';
 
@@ -55,5 +56,11 @@ export function verify(
 		const given = Buffer.from(value, 'base64');
 		return given.length === expected.length && timingSafeEqual(given, expected);
 	});
-	return matches ? { valid: true } : { valid: false, reason: 'no matching signature' };
+	return matches
+		? { valid: true }
+		: {
+				valid: false,
+				reason: 'no signature matches the secret this trigger holds',
+				mismatch: true,
+			};
 }

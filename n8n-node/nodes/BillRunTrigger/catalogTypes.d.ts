@@ -12,7 +12,8 @@ export interface CatalogEvent {
 	group: string;
 	/** `event`: one concrete type; `group`: `<entity>.trackchanges`; `module`: `<module>.*`; `all`: `*`. */
 	kind: 'event' | 'group' | 'module' | 'all';
-	title: string;
+	/** The option name, entity first: "Subscriber: Updated" (see scripts/generate-catalog.mjs). */
+	name: string;
 	description: string;
 	firedByBillrun: boolean;
 	important: boolean;

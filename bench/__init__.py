@@ -1,0 +1,1 @@
+"""The connector's benchmark: scenarios measured against references side by side (see README.md)."""
