@@ -22,8 +22,8 @@ from bench.env import Env
 from bench.procs import start_workers, stop, worker_group
 from bench.references import Message, post_all
 from bench.report import BenchError, Case, Metric, Sample, Target
-from connector.delivery.signing import envelope_body
-from connector.storage.models import Delivery, envelope, utcnow
+from connector.envelopes import envelope, envelope_body
+from connector.storage.models import Delivery, utcnow
 
 METRICS = [
     Metric("reference_dps", "reference pool deliveries/s", "/s"),

@@ -32,8 +32,8 @@ from bench.procs import App, Child, Hosting, start_app, start_workers, stop, wor
 from bench.references import Message, post_all
 from bench.report import BenchError, Case, Metric, Sample, Target
 from connector import billrun, ids
-from connector.delivery.signing import envelope_body
-from connector.storage.models import Delivery, Event, envelope, utcnow
+from connector.envelopes import envelope, envelope_body
+from connector.storage.models import Delivery, Event, utcnow
 
 LEVELS = (1, 100, 1000, 10_000)
 RATE = 50.0

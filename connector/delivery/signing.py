@@ -9,9 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-import json
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable
 
 SECRET_PREFIX = "whsec_"
 
@@ -57,21 +55,3 @@ class Signer:
             "webhook-timestamp": str(timestamp),
             "webhook-signature": self.signature(msg_id, timestamp, body),
         }
-
-
-def envelope_body(envelope: Mapping[str, Any]) -> bytes:
-    """The delivery body ``{"id","type","timestamp","data"}``, minified: the bytes that are signed and sent.
-
-    Text has no lone surrogates since the ingest replaces them; an event stored before that still has
-    them escaped (``\\ud800``), so it can be signed and delivered rather than fail every attempt.
-    """
-    body = {
-        "id": envelope["id"],
-        "type": envelope["type"],
-        "timestamp": envelope["timestamp"],
-        "data": envelope["data"],
-    }
-    try:
-        return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
-    except UnicodeEncodeError:
-        return json.dumps(body, separators=(",", ":")).encode()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from urllib3.exceptions import LocationParseError
 from urllib3.util import parse_url
@@ -54,8 +55,12 @@ def _host(raw: str) -> str:
     return ascii_host.lower()
 
 
+@lru_cache(maxsize=4096)
 def parse_target(url: str) -> Target:
-    """Read *url* as a delivery target; raises :class:`InvalidTarget` saying what is wrong."""
+    """Read *url* as a delivery target; raises :class:`InvalidTarget` saying what is wrong.
+
+    The sender reads a subscription's URL again at every attempt: readings are cached.
+    """
     if not url:
         raise InvalidTarget("the target URL is empty")
     if len(url) > MAX_URL_LENGTH:

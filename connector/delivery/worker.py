@@ -30,9 +30,10 @@ from connector.billrun_link.loop import LinkLoop
 from connector.catalog import Catalog, get_catalog
 from connector.config import LEASE_MARGIN_SECONDS, Settings
 from connector.delivery.netguard import NetGuard, describe_allowed
+from connector.delivery.pacing import Pacer
 from connector.delivery.policy import Outcome, RetryPolicy
 from connector.delivery.sender import Sender
-from connector.delivery.signing import Signer, envelope_body
+from connector.delivery.signing import Signer
 from connector.logfmt import logfmt
 from connector.metrics import ATTEMPT_SECONDS, ATTEMPTS
 from connector.storage import Database, claims, fanout, retention, subscriptions
@@ -43,13 +44,15 @@ log = logging.getLogger(__name__)
 # may hold a secret), status, duration, what the retry policy made of it.
 attempt_log = logging.getLogger("connector.delivery.attempts")
 
-POLL_SECONDS = 0.5
+# With nothing to do, the worker looks for work this often, with a read that takes no write lock
+# (a separate worker has no other way to learn of new events; the in-process one is also woken).
+POLL_SECONDS = 0.1
 PURGE_EVERY_SECONDS = 300.0
 PURGE_BUDGET_SECONDS = 2.0
-PURGE_PAUSE_SECONDS = 0.005
-# At most this many deliveries are written per transaction by the fan-out (a short hold of
-# SQLite's write lock); an event with more subscribers is fanned out over several.
+# At most this many deliveries are written per transaction by the fan-out (fewer on SQLite, as its
+# pacer decides); an event with more subscribers is fanned out over several.
 FANOUT_BUDGET = 500
+PURGE_BATCH = 200
 # Short-lived subscriptions (test listeners) are removed within this long of their expiry.
 EXPIRY_SWEEP_SECONDS = 5.0
 # Finished attempts are recorded together: at the next claim, or at the latest this long after
@@ -98,9 +101,10 @@ class Worker:
         self.poll_seconds = poll_seconds
         self.purge_every_seconds = purge_every_seconds
         self.threads = settings.worker_threads
-        # Jobs claimed ahead, so the pool never idles between batches; a job that waits too long
-        # for a thread is handed back unsent (see _attempt), so this cannot outlive a lease.
-        self.capacity = 4 * self.threads
+        # Jobs claimed ahead, so the pool never idles between batches and one transaction records
+        # and claims many; a job that waits too long for a thread is handed back unsent (see
+        # _attempt), so this cannot outlive a lease.
+        self.capacity = 8 * self.threads
         # Claim again once this many slots are free: one transaction records the finished
         # attempts and claims their successors, while the pool still has work queued.
         self.refill_at = self.capacity // 2
@@ -112,6 +116,8 @@ class Worker:
             pool_size=self.threads,
         )
         self.link_loop = LinkLoop(db, settings, owner=self.worker_id)  # BillRun's webhooks follow subscriptions
+        self.fanout_pacer = Pacer.for_dialect(db.dialect, 20, FANOUT_BUDGET)
+        self.purge_pacer = Pacer.for_dialect(db.dialect, 10, PURGE_BATCH)
         self._results: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -161,6 +167,7 @@ class Worker:
         claim_after = 0.0  # the queue had no more due work: ask again at this time (or when woken)
         fan_out_after = 0.0  # no event was waiting for its fan-out: look again at this time (or when woken)
         next_purge = next_sweep = time.monotonic()
+        idle = False  # the last exchange found nothing to do: look with a read before the next
         with ThreadPoolExecutor(self.threads, thread_name_prefix="delivery") as pool:
             while True:
                 stopping = self._stopping.is_set()
@@ -170,21 +177,21 @@ class Worker:
                 limit = 0
                 if not stopping and (now >= claim_after or fan_out) and (free >= self.refill_at or in_flight == 0):
                     limit = free
-                if (
-                    fan_out
-                    or limit
-                    or handed_back
-                    or (outcomes and (stopping or now - first_outcome_at >= RECORD_DELAY))
-                ):
+                to_record = bool(handed_back) or bool(outcomes and (stopping or now - first_outcome_at >= RECORD_DELAY))
+                if idle and (fan_out or limit) and not to_record and not self._work_waiting():
+                    claim_after = fan_out_after = now + self.poll_seconds  # still idle: no write transaction
+                elif fan_out or limit or to_record:
                     jobs, more_fan_out = self._exchange(outcomes, handed_back, limit, fan_out)
+                    idle = in_flight == 0 and not jobs and not more_fan_out
                     outcomes, handed_back = [], []
                     for job in jobs:
                         pool.submit(self._attempt, job)
                     in_flight += len(jobs)
                     if len(jobs) < limit:
                         claim_after = now + self.poll_seconds
-                    if fan_out and not more_fan_out:
-                        fan_out_after = now + self.poll_seconds
+                    if fan_out:
+                        # More to fan out: go on once the write lock was left free for a while.
+                        fan_out_after = now + (self.fanout_pacer.pause if more_fan_out else self.poll_seconds)
                 if stopping and in_flight == 0:
                     break
                 if not stopping and now >= next_sweep:
@@ -196,10 +203,10 @@ class Worker:
                 wait = claim_after - now if in_flight == 0 else self.poll_seconds
                 if outcomes:
                     wait = min(wait, first_outcome_at + RECORD_DELAY - now)
-                if fan_out_after <= now:
-                    wait = 0.0  # fan-out work is left
-                done, woken = self._collect(max(wait, 0.0))
-                if woken:
+                wait = min(wait, fan_out_after - now)  # fan-out work may be left
+                done, wake = self._collect(max(wait, 0.0))
+                if wake:
+                    idle = False
                     claim_after = fan_out_after = 0.0
                 if done and not outcomes:
                     first_outcome_at = time.monotonic()
@@ -233,18 +240,21 @@ class Worker:
     def _exchange(
         self, outcomes: list[claims.AttemptOutcome], handed_back: list[str], limit: int, fan_out: bool
     ) -> tuple[list[claims.Job], bool]:
-        """In one transaction: with *fan_out*, write the deliveries of new events (at most
-        FANOUT_BUDGET); record *outcomes*, release *handed_back* and claim up to *limit* jobs. Returns
-        the jobs and whether fan-out work is left.
+        """In one transaction: with *fan_out*, write the deliveries of new events (as many as the
+        fan-out pacer allows); record *outcomes*, release *handed_back* and claim up to *limit* jobs.
+        Returns the jobs and whether fan-out work is left.
 
         The statements are Core statements: they run on a plain connection, without an ORM session.
         """
         for attempt in range(5):
             try:
+                started = time.monotonic()
+                written = 0
                 with self.db.engine.begin() as connection:
                     more = False
                     if fan_out:
-                        more = fanout.fan_out(connection, self.catalog.subscription_keys, FANOUT_BUDGET).more
+                        result = fanout.fan_out(connection, self.catalog.subscription_keys, self.fanout_pacer.size)
+                        written, more = result.deliveries, result.more
                     if handed_back:
                         claims.release(connection, self.worker_id, handed_back)
                     if outcomes:
@@ -254,9 +264,14 @@ class Worker:
                             outcomes,
                             disable_after_failing_seconds=self.settings.disable_after_failing_seconds,
                         )
-                    if limit <= 0:
-                        return [], more
-                    return claims.claim(connection, self.worker_id, limit, self.settings.lease_seconds), more
+                    jobs = (
+                        claims.claim(connection, self.worker_id, limit, self.settings.lease_seconds)
+                        if limit > 0
+                        else []
+                    )
+                if fan_out:  # the whole transaction held the write lock: size the next fan-out by it
+                    self.fanout_pacer.done(written, time.monotonic() - started)
+                return jobs, more
             except Exception:
                 # A database hiccup must not kill the worker. Attempts that stay unrecorded (and
                 # jobs not released) are due again once their lease expires: at least once, never
@@ -269,6 +284,15 @@ class Worker:
                 )
                 time.sleep(min(2**attempt * 0.2, 3))
         return [], False
+
+    def _work_waiting(self) -> bool:
+        """Whether a delivery is due or an event waits for its fan-out, read without the write lock."""
+        try:
+            with self.db.session(write=False) as session:
+                return claims.work_waiting(session)
+        except Exception:
+            log.exception("looking for work failed")
+            return True  # let the exchange find out, and report, what is wrong
 
     def _remove_expired(self) -> None:
         """Remove the short-lived subscriptions whose time has passed (a batch per call)."""
@@ -284,9 +308,9 @@ class Worker:
             log.exception("removing expired subscriptions failed")
 
     def _purge(self) -> None:
-        """Old events, a small batch per transaction, pausing between batches so that ingests and
-        claims get the write lock in between; at most PURGE_BUDGET_SECONDS per call (the rest waits
-        for the next one)."""
+        """Old events, a paced batch per transaction, leaving the write lock free between batches so
+        that ingests and claims get it in between; at most PURGE_BUDGET_SECONDS per call (the rest
+        waits for the next one)."""
         cutoff = utcnow() - timedelta(days=self.settings.retention_days)
         deadline = time.monotonic() + PURGE_BUDGET_SECONDS
         after = None
@@ -294,11 +318,14 @@ class Worker:
             with self.db.session() as session:
                 subscriptions.forget_removed(session, cutoff)
             while not self._stopping.is_set() and time.monotonic() < deadline:
+                started = time.monotonic()
                 with self.db.session() as session:
-                    after = retention.purge_batch(session, cutoff, after).after
+                    batch = retention.purge_batch(session, cutoff, after, batch=self.purge_pacer.size)
+                self.purge_pacer.done(batch.examined, time.monotonic() - started)
+                after = batch.after
                 if after is None:
                     return
-                time.sleep(PURGE_PAUSE_SECONDS)
+                time.sleep(self.purge_pacer.pause)
         except Exception:
             log.exception("purging old events failed")
 
@@ -319,7 +346,7 @@ class Worker:
 
     def attempt(self, job: claims.Job) -> claims.AttemptOutcome:
         """Sign and POST one delivery; returns what should be recorded."""
-        body = envelope_body(job.envelope)
+        body = job.body
         started_at = utcnow()
         headers = _signer(job.secrets).headers(job.event_id, int(started_at.timestamp()), body)
         result = self.sender.post(job.target_url, body, headers)

@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import Text, and_, bindparam, cast, or_, select, update
 
+from connector.envelopes import body_bytes
 from connector.storage.deliveries import CANCELLED, FAILED, PENDING, SUCCEEDED, finish
 from connector.storage.engine import Executor
-from connector.storage.models import Delivery, DeliveryAttempt, Event, Subscription, envelope, utcnow
+from connector.storage.events import FANOUT_PENDING, WAITING
+from connector.storage.models import Delivery, DeliveryAttempt, Event, Subscription, utcnow
 from connector.storage.subscriptions import ACTIVE, DISABLED, valid_secrets
 
 
@@ -31,7 +33,7 @@ class Job:
     attempt_count: int
     target_url: str
     secrets: tuple[str, ...]
-    envelope: dict[str, Any]
+    body: bytes  # the delivery body, exactly as it is signed and sent
     lease_expires_at: datetime
 
 
@@ -87,7 +89,7 @@ _JOB_ROWS = (
         _E.c.id.label("event_id"),
         _E.c.type,
         _E.c.timestamp,
-        _E.c.data,
+        cast(_E.c.data, Text).label("data_json"),  # the stored text, spliced into the body as it is
         _S.c.id.label("subscription_id"),
         _S.c.status,
         _S.c.target_url,
@@ -153,6 +155,26 @@ _WORN_OUT = select(_S.c.id).where(
 )
 
 
+_DUE = (
+    select(_D.c.id)
+    .where(
+        _D.c.status == PENDING,
+        _D.c.next_attempt_at <= bindparam("now"),
+        or_(_D.c.lease_expires_at.is_(None), _D.c.lease_expires_at < bindparam("now")),
+    )
+    .limit(1)
+)
+_TO_FAN_OUT = select(_E.c.id).where(WAITING, _E.c.fanout_state == FANOUT_PENDING).limit(1)
+
+
+def work_waiting(session: Executor, now: datetime | None = None) -> bool:
+    """Whether some delivery is due and unleased, or some event waits for its fan-out: two index
+    lookups, for a worker that has nothing to do to ask before it takes the write lock."""
+    if session.execute(_TO_FAN_OUT).first() is not None:
+        return True
+    return session.execute(_DUE, {"now": now or utcnow()}).first() is not None
+
+
 def claim(
     session: Executor, worker_id: str, limit: int, lease_seconds: float, now: datetime | None = None
 ) -> list[Job]:
@@ -185,7 +207,7 @@ def claim(
                 attempt_count=row.attempt_count,
                 target_url=row.target_url,
                 secrets=tuple(valid_secrets(row, now)),  # type: ignore[arg-type]
-                envelope=envelope(row.event_id, row.type, row.timestamp, row.data),
+                body=body_bytes(row.event_id, row.type, row.timestamp, row.data_json),
                 lease_expires_at=until,
             )
         )

@@ -18,6 +18,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
+from connector.envelopes import to_json
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _READ_ONLY = "billrun_connector_read_only"
 
@@ -44,13 +46,14 @@ def make_engine(database_url: str, **kwargs: Any) -> Engine:
         in_memory = url.database in (None, "", ":memory:")
         engine = create_engine(
             url,
+            json_serializer=to_json,  # the delivery body's own JSON: see connector/envelopes.py
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
             poolclass=StaticPool if in_memory else None,
             **kwargs,
         )
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    return create_engine(url, pool_pre_ping=True, json_serializer=to_json, **kwargs)
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -17,9 +17,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from connector import ids
+from connector.envelopes import envelope
 from connector.storage.deliveries import PENDING
 from connector.storage.engine import Executor
-from connector.storage.models import Delivery, Event, envelope, utcnow
+from connector.storage.models import Delivery, Event, utcnow
 from connector.storage.subscriptions import Cursor
 from connector.storage.tenants import get_in_scope
 

@@ -11,12 +11,15 @@ processor, so a row written here is exactly what the ORM writes and reads.
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Engine, bindparam, select
 from sqlalchemy.sql.compiler import Compiled
 
+from connector.storage.engine import SQLITE_BUSY_TIMEOUT_MS
 from connector.storage.events import EventRecord
 from connector.storage.models import Event, IngestToken
 
@@ -45,6 +48,29 @@ class _Statement:
         return tuple(value for _, value in processed) if self._positional else dict(processed)
 
 
+# While another writer holds SQLite's lock, the ingest asks again this often. SQLite's own busy
+# handler sleeps longer and longer (up to 100 ms a try), so behind a worker's stream of short
+# transactions a waiting ingest could keep missing the moments the lock is free.
+LOCK_POLL_SECONDS = 0.0005
+
+
+def _begin_immediate(cursor: Any) -> None:
+    """Take SQLite's write lock, asking every LOCK_POLL_SECONDS until the busy timeout."""
+    cursor.execute("PRAGMA busy_timeout = 0")
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    try:
+        while True:
+            try:
+                cursor.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(LOCK_POLL_SECONDS)
+    finally:
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+
+
 class IngestWriter:
     """Writes one ingested event in one transaction, if its ingest URL is live."""
 
@@ -65,7 +91,7 @@ class IngestWriter:
         try:
             cursor = connection.cursor()
             if self._sqlite:  # the connection is in autocommit mode: take the write lock up front
-                cursor.execute("BEGIN IMMEDIATE")
+                _begin_immediate(cursor)
             cursor.execute(self._token.sql, self._token.params({"token_id": token_id}))
             found = cursor.fetchone()
             if found is None:

@@ -26,6 +26,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from connector.envelopes import envelope
+
 ID = String(64)
 # An event type <module>.<action>: a module name of up to 100 characters and an action (a free-text
 # collection step name) of up to 255. SQLite does not enforce lengths, so only PostgreSQL's columns
@@ -210,16 +212,6 @@ class Event(Base):
     def envelope(self) -> dict[str, Any]:
         """The delivery body of this event: ``{id, type, timestamp, data}``."""
         return envelope(self.id, self.type, self.timestamp, self.data)
-
-
-def envelope(event_id: str, event_type: str, timestamp: datetime, data: Any) -> dict[str, Any]:
-    """The delivery body of an event: ``{id, type, timestamp, data}``, the time in ISO 8601 UTC."""
-    return {
-        "id": event_id,
-        "type": event_type,
-        "timestamp": timestamp.astimezone(UTC).isoformat().replace("+00:00", "Z"),
-        "data": data,
-    }
 
 
 class Delivery(Base):

@@ -23,8 +23,10 @@ BATCH = 200
 
 @dataclass(frozen=True)
 class Purged:
-    """What one batch deleted, and where the next batch starts (``None``: no older event is left)."""
+    """What one batch looked at and deleted, and where the next batch starts (``None``: no older
+    event is left)."""
 
+    examined: int
     deleted: int
     after: tuple[datetime, str] | None
 
@@ -51,7 +53,7 @@ def purge_batch(
         query = query.where(or_(Event.created_at > after[0], and_(Event.created_at == after[0], Event.id > after[1])))
     rows = session.execute(query.order_by(Event.created_at, Event.id).limit(batch)).all()
     if not rows:
-        return Purged(0, None)
+        return Purged(0, 0, None)
     # An event still waiting for its fan-out, or in quarantine, is kept whatever its age.
     candidates = [row.id for row in rows if row.fanout_state == FANOUT_DONE]
     pending = set(session.scalars(pending_check(candidates))) if candidates else set()
@@ -61,4 +63,4 @@ def purge_batch(
         session.execute(delete(DeliveryAttempt).where(DeliveryAttempt.delivery_id.in_(doomed)))
         session.execute(delete(Delivery).where(Delivery.event_id.in_(victims)))
         session.execute(delete(Event).where(Event.id.in_(victims)))
-    return Purged(len(victims), (rows[-1].created_at, rows[-1].id))
+    return Purged(len(rows), len(victims), (rows[-1].created_at, rows[-1].id))

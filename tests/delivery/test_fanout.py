@@ -206,3 +206,22 @@ def test_the_lookups_of_waiting_events_use_the_partial_index(db: Database, db_ur
                 str(row) for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
             )
             assert "ix_events_fanout_state_created_at_id" in plan, (statement, plan)
+
+
+def test_work_waiting_sees_events_to_fan_out_and_due_deliveries_only(db: Database) -> None:
+    from connector.storage import claims
+
+    def waiting(**kwargs: Any) -> bool:
+        with db.session(write=False) as s:
+            return claims.work_waiting(s, **kwargs)
+
+    tenant_id, _ = many_subscriptions(db, 1)
+    assert not waiting()
+    store(db, tenant_id)
+    assert waiting()  # an event to fan out
+    fan_out_all(db)
+    assert waiting()  # its delivery is due
+    with db.engine.begin() as connection:
+        assert len(claims.claim(connection, "w1", 10, 30)) == 1
+    assert not waiting()  # leased: another worker's
+    assert waiting(now=utcnow() + timedelta(seconds=31))  # the lease ran out

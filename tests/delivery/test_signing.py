@@ -10,7 +10,8 @@ import pytest
 import standardwebhooks
 import svix.webhooks
 
-from connector.delivery.signing import InvalidSecretError, Signer, decode_secret, envelope_body
+from connector.delivery.signing import InvalidSecretError, Signer, decode_secret
+from connector.envelopes import envelope_body
 
 GOLDEN_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 GOLDEN_ID = "msg_p5jXN8AQM9LWM0D4loKWxJek"

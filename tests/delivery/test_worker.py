@@ -465,3 +465,24 @@ def test_the_purges_pending_check_goes_through_the_event_index(db: Database, db_
     with db.engine.connect() as connection:
         plan = " ".join(str(row[-1]) for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}"))
     assert "ix_deliveries_event_id" in plan and "ix_deliveries_status_next_attempt_at" not in plan, plan
+
+
+def test_the_body_carries_the_stored_payload_text_as_it_is(db: Database, receiver: Receiver, run_worker: Any) -> None:
+    """New payloads are stored as compact JSON and spliced into the body; one stored in an older
+    style (spaces, escapes, even an escaped lone surrogate) still goes out as valid, signed JSON."""
+    tenant, _, secret = subscribe(db, receiver.url)
+    fresh = publish(db, tenant, data={"name": "José ☃", "n": [1, 2]})
+    old = publish(db, tenant, data={"x": 1})
+    with db.engine.begin() as connection:
+        connection.exec_driver_sql(
+            'UPDATE events SET data = \'{"name": "Zo\\udce9", "\\u00e9": [1, 2]}\' WHERE id = '
+            + ("%(id)s" if db.dialect == "postgresql" else ":id"),
+            {"id": old.event.id},
+        )
+    run_worker()
+    received = {json.loads(r.body)["id"]: r for r in receiver.wait_for(2)}
+    body = received[fresh.event.id].body
+    assert b'"data":{"name":"Jos\xc3\xa9 \xe2\x98\x83","n":[1,2]}}' in body  # compact, UTF-8 as it is
+    assert json.loads(received[old.event.id].body)["data"] == {"name": "Zo\udce9", "é": [1, 2]}
+    for request in received.values():
+        standardwebhooks.Webhook(secret).verify(request.body, request.headers)
