@@ -23,12 +23,14 @@ from connector.api import (
     plugin,
     quarantine_api,
 )
+from connector.api.access_log import AccessLog
 from connector.api.errors import handle_http_exception, register_error_handlers
 from connector.api.ops import DOCS_ASSETS_URL
 from connector.api.schemas import ErrorSchema
 from connector.catalog import get_catalog
 from connector.config import Settings
 from connector.delivery.in_process import InProcessWorker
+from connector.delivery.netguard import describe_allowed
 from connector.services.runtime import Runtime
 from connector.storage import Database, upgrade
 
@@ -111,6 +113,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         api.spec.path(rule=rule, operations=plugin.openapi_operations(), parameters=parameters)
     register_error_handlers(app)
     console.install(app)
+    app.wsgi_app = AccessLog(app.wsgi_app, settings.secret_key)  # type: ignore[method-assign]
     if settings.in_process_worker:
         runtime.worker = InProcessWorker(database, settings).start()
     log.info(
@@ -120,6 +123,6 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         "in-process delivery worker"
         if settings.in_process_worker
         else "no in-process worker (run `billrun-connector worker`)",
-        ", ".join(str(n) for n in settings.allowed_networks) or "none (public addresses only)",
+        describe_allowed(settings.allowed_networks),
     )
     return app

@@ -47,13 +47,20 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class UnknownEventType(LookupError):
-    """The name is not an event type of the catalog; the message may suggest the closest one."""
+    """The name is not an event type of the catalog (or not one of the kind asked for).
 
-    def __init__(self, type_name: object, suggestion: str | None = None, reason: str = "") -> None:
+    The message says what is wrong, the closest name when there is one and *detail* (what would be
+    valid); each interface adds where the list is (``GET /api/v1/events``, ``billrun-connector
+    catalog``). Made by :meth:`Catalog.unknown`.
+    """
+
+    def __init__(self, type_name: object, suggestion: str | None = None, reason: str = "", detail: str = "") -> None:
         message = reason or f"unknown event type {type_name!r}"
         if suggestion is not None:
             message += f"; did you mean {suggestion!r}?"
-        super().__init__(message + "; GET /api/v1/events lists them")
+        if detail:
+            message += f" ({detail})"
+        super().__init__(message)
         self.type_name = type_name
         self.suggestion = suggestion
 
@@ -335,22 +342,53 @@ class Catalog:
         """Valid in a subscription: a known type, a trackchanges group, ``<module>.*``, ``*``, a custom step."""
         return self.get(name) is not None
 
+    def entry(self, name: str) -> EventType:
+        """The entry of *name* (as :meth:`get`), else :class:`UnknownEventType` saying what was meant."""
+        entry = self.get(name)
+        if entry is None:
+            raise self.unknown(name)
+        return entry
+
     def check_subscribable(self, name: str) -> str:
         """*name* if one may subscribe to it, else :class:`UnknownEventType` saying what was meant."""
-        if self.subscribable(name):
-            return name
-        suggestion = self._suggestion(name)
-        module = name.partition(".")[0]
-        if "." not in name:
-            reason = f"{name!r} is not an event type: use <module>.<action>, <module>.* or *"
-        elif module not in self._wildcards:
-            reason = f"unknown event type {name!r}: no module {module!r} (modules: {', '.join(self.modules())})"
-        else:
-            reason = f"unknown event type {name!r} ({module}.* receives every action of {module}, listed or not)"
-        raise UnknownEventType(name, suggestion, reason)
+        self.entry(name)
+        return name
 
-    def _suggestion(self, name: str) -> str | None:
-        names = list(self._types)
+    def check_deliverable(self, name: str) -> str:
+        """*name* if an event may carry it (a concrete type), else :class:`UnknownEventType`."""
+        if not self.deliverable(name):
+            raise self.unknown(name, concrete=True)
+        return name
+
+    def unknown(self, name: str, *, concrete: bool = False) -> UnknownEventType:
+        """The error for a name that is not an event type (or, with *concrete*, not a concrete one):
+        why, and the closest name of that kind. Every interface that reads an event type uses it."""
+        entry = self.get(name)
+        module = name.partition(".")[0]
+        if entry is not None and concrete:
+            if entry.kind == "group":
+                what = "any of " + ", ".join(entry.expands_to)
+            elif entry.kind == "all":
+                what = "every event"
+            else:
+                what = f"every action of {entry.module}"
+            reason = f"{name!r} stands for {what}: name one event type (<module>.<action>)"
+            return UnknownEventType(name, None, reason)
+        suggestion = self._suggestion(name, concrete=concrete)
+        if "." not in name:
+            forms = "<module>.<action>" if concrete else "<module>.<action>, <module>.* or *"
+            reason, detail = f"{name!r} is not an event type", f"use {forms}"
+        elif module not in self._wildcards:
+            reason = f"unknown event type {name!r}: no module {module!r}"
+            detail = "" if suggestion else f"modules: {', '.join(self.modules())}"
+        else:
+            reason = f"unknown event type {name!r}"
+            detail = "" if concrete else f"{module}.* receives every action of {module}, listed or not"
+        return UnknownEventType(name, suggestion, reason, detail)
+
+    def _suggestion(self, name: str, *, concrete: bool = False) -> str | None:
+        """The catalog name closest to *name* (difflib), of concrete types only when *concrete*."""
+        names = [t for t, entry in self._types.items() if not concrete or entry.kind == "event"]
         lowered = {candidate.lower(): candidate for candidate in names}
         if name.lower() in lowered:
             return lowered[name.lower()]

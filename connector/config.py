@@ -38,15 +38,30 @@ class ConfigError(ValueError):
     """A setting has a value that cannot be used; the message names the variable."""
 
 
-def _default_database_url() -> str:
-    return f"sqlite:///{Path.cwd() / DEFAULT_DATABASE_FILE}"
+def default_database_path(folder: Path | None = None) -> Path:
+    """The SQLite file used when no database is configured.
+
+    It lies at the top of the git checkout that holds *folder* (the working folder), so that the
+    server and every command run from any folder of a checkout use one database; outside a checkout,
+    in *folder* itself.
+    """
+    start = folder if folder is not None else Path.cwd()
+    for candidate in (start, *start.parents):
+        if (candidate / ".git").exists():  # a folder in a clone, a file in a git worktree
+            return candidate / DEFAULT_DATABASE_FILE
+    return start / DEFAULT_DATABASE_FILE
+
+
+def default_database_url() -> str:
+    """The URL of :func:`default_database_path`."""
+    return f"sqlite:///{default_database_path()}"
 
 
 @dataclass(frozen=True)
 class Settings:
     """Runtime configuration. Build it with :meth:`Settings.load`."""
 
-    database_url: str = field(default_factory=_default_database_url)
+    database_url: str = field(default_factory=default_database_url)
     host: str = "127.0.0.1"
     port: int = 8080
     allowed_networks: tuple[str, ...] = ()

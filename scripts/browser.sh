@@ -11,5 +11,5 @@ if [ "${#missing[@]}" -eq 0 ]; then
 fi
 echo "installing ${missing[*]} from Debian's packages (for the console's browser tests)" >&2
 export DEBIAN_FRONTEND=noninteractive
-apt-get update >&2
-apt-get install -y --no-install-recommends "${missing[@]}" >&2
+apt-get update -qq >&2
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A throwaway PostgreSQL server for the tests, on a free loopback port.
 #
+#   scripts/postgres.sh install install Debian's postgresql if missing; prints its bin folder
 #   scripts/postgres.sh start   install Debian's postgresql if missing, create and start a cluster;
 #                               prints the database URL alone on its last line
 #   scripts/postgres.sh url     print the URL of the running cluster
@@ -20,10 +21,10 @@ pg_bin() {
   local dir
   dir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)"
   if [ -z "$dir" ] || [ ! -x "$dir/initdb" ]; then
-    echo "installing PostgreSQL from Debian's packages" >&2
+    echo "installing PostgreSQL from Debian's packages (apt-get; a minute, once)" >&2
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update >&2
-    apt-get install -y --no-install-recommends postgresql >&2
+    apt-get update -qq >&2
+    apt-get install -y -qq --no-install-recommends postgresql >&2
     dir="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
   fi
   echo "$dir"
@@ -65,7 +66,7 @@ start() {
   local attempt
   for attempt in 1 2 3; do
     port="$(free_port)"
-    if as_owner "$bin/pg_ctl" -D "$data_dir" -l "$state_dir/server.log" -w -t 60 \
+    if as_owner "$bin/pg_ctl" -D "$data_dir" -l "$state_dir/server.log" -s -w -t 60 \
       -o "-p $port -k $state_dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
       start >&2; then
       break
@@ -75,6 +76,7 @@ start() {
       exit 1
     fi
   done
+  echo "started a throwaway PostgreSQL for the tests on 127.0.0.1:$port ($state_dir)" >&2
   echo "postgresql://postgres@127.0.0.1:$port/postgres" | as_owner tee "$url_file" >/dev/null
   cat "$url_file"
 }
@@ -86,14 +88,15 @@ stop() {
   fi
   bin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)"
   if [ -n "$bin" ] && [ -f "$data_dir/postmaster.pid" ]; then
-    as_owner "$bin/pg_ctl" -D "$data_dir" -m fast -w -t 60 stop >&2 || true
+    as_owner "$bin/pg_ctl" -D "$data_dir" -m fast -s -w -t 60 stop >&2 || true
   fi
   rm -rf "$state_dir"
 }
 
 case "${1:-}" in
+  install) pg_bin ;;
   start) start ;;
   stop) stop ;;
   url) [ -f "$url_file" ] && cat "$url_file" || { echo "no cluster running" >&2; exit 1; } ;;
-  *) echo "usage: $0 start|stop|url" >&2; exit 2 ;;
+  *) echo "usage: $0 install|start|stop|url" >&2; exit 2 ;;
 esac

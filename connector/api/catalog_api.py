@@ -9,6 +9,7 @@ from connector.api.auth import current_principal, require_api_key
 from connector.api.errors import ApiError
 from connector.api.parsing import Blueprint
 from connector.api.schemas import EnvelopeSchema, EventTypeDetailSchema, EventTypeListSchema, SamplesQuerySchema
+from connector.api.validation import UnknownEventType, unknown_type_message
 from connector.catalog import EventType, get_catalog
 from connector.services import event_log
 
@@ -17,10 +18,10 @@ blp.before_request(require_api_key)
 
 
 def _entry(event_type: str) -> EventType:
-    entry = get_catalog().get(event_type)
-    if entry is None:
-        raise ApiError(404, "not_found", f"unknown event type {event_type!r}; GET /api/v1/events lists them")
-    return entry
+    try:
+        return get_catalog().entry(event_type)
+    except UnknownEventType as exc:
+        raise ApiError(404, "not_found", unknown_type_message(exc)) from None
 
 
 @blp.route("", methods=["GET"])

@@ -18,6 +18,7 @@ from connector.api import context
 from connector.api.auth import current_principal, require_api_key
 from connector.api.parsing import Blueprint
 from connector.api.schemas import MAX_PAGE, PageCursor, encode_cursor
+from connector.api.validation import UnknownEventType, unknown_type_message, validate_deliverable_type
 from connector.catalog import get_catalog
 from connector.services import deliveries as services
 from connector.storage.deliveries import DELIVERY_STATUSES
@@ -48,11 +49,10 @@ class DeliverableType(fields.String):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         name = super()._deserialize(value, attr, data, **kwargs).strip()
-        if not get_catalog().deliverable(name):
-            raise ValidationError(
-                f"{name!r} is not a concrete event type of the catalog; GET /api/v1/events lists them"
-            )
-        return name
+        try:
+            return validate_deliverable_type(name)
+        except UnknownEventType as exc:
+            raise ValidationError(unknown_type_message(exc)) from None
 
 
 class EventCreateSchema(Schema):

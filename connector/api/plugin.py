@@ -95,18 +95,34 @@ def _event_type(module: str | None, action: str | None) -> str:
     name = catalog.type_for(module, action) or f"{module}.{action}"
     try:
         return validate_event_type(name)
-    except UnknownEventType:
+    except UnknownEventType as exc:
+        meant = _meant(module, action, exc.suggestion)
         modules = sorted(catalog.modules())
         if module.lower() not in {name.lower() for name in modules}:
-            raise PluginFailure(f"unknown webhook_module {module!r}; known modules: {', '.join(modules)}") from None
+            raise PluginFailure(
+                f"unknown webhook_module {module!r};{meant} known modules: {', '.join(modules)}"
+            ) from None
         actions = sorted(
             entry.action
             for entry in catalog.types()
             if entry.kind == "event" and entry.module.lower() == module.lower()
         )
         raise PluginFailure(
-            f"unknown webhook_action {action!r} for module {module!r}; known actions: {', '.join(actions)}"
+            f"unknown webhook_action {action!r} for module {module!r};{meant} known actions: {', '.join(actions)}"
         ) from None
+
+
+def _meant(module: str, action: str, suggestion: str | None) -> str:
+    """The catalog's suggestion in the plugin's words: the module, the action, or both, that differ."""
+    parts = get_catalog().split(suggestion) if suggestion else None
+    if parts is None:
+        return ""
+    changed = [
+        f"webhook_{name}={value}"
+        for name, value, given in (("module", parts[0], module), ("action", parts[1], action))
+        if value != given
+    ]
+    return f" did you mean {' and '.join(changed)}?" if changed else ""
 
 
 def _target_url(url: str | None) -> str:

@@ -11,7 +11,13 @@ from typing import Any
 from marshmallow import INCLUDE, Schema, ValidationError, fields, pre_load, validate, validates_schema
 
 from connector.api import context
-from connector.api.validation import InvalidTargetUrl, UnknownEventType, validate_event_type, validate_target_url
+from connector.api.validation import (
+    InvalidTargetUrl,
+    UnknownEventType,
+    unknown_type_message,
+    validate_event_type,
+    validate_target_url,
+)
 from connector.delivery.targets import MAX_URL_LENGTH
 from connector.services.subscriptions import MAX_EXPIRES_IN, MIN_EXPIRES_IN
 from connector.storage.subscriptions import STATUSES, Cursor
@@ -40,7 +46,7 @@ class EventType(fields.String):
         try:
             return validate_event_type(text)
         except UnknownEventType as exc:
-            raise ValidationError(str(exc)) from None
+            raise ValidationError(unknown_type_message(exc)) from None
 
 
 def _merge_aliases(data: Any) -> Any:

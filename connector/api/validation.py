@@ -12,7 +12,14 @@ class InvalidTargetUrl(ValueError):
     """The URL cannot be a webhook target; the message says why."""
 
 
-__all__ = ["InvalidTargetUrl", "UnknownEventType", "validate_event_type", "validate_target_url"]
+__all__ = [
+    "InvalidTargetUrl",
+    "UnknownEventType",
+    "unknown_type_message",
+    "validate_deliverable_type",
+    "validate_event_type",
+    "validate_target_url",
+]
 
 
 def validate_event_type(name: str) -> str:
@@ -21,6 +28,16 @@ def validate_event_type(name: str) -> str:
     Raises :class:`UnknownEventType` with a "did you mean" suggestion otherwise.
     """
     return get_catalog().check_subscribable(name)
+
+
+def validate_deliverable_type(name: str) -> str:
+    """*name* if an event may carry it (a concrete type); :class:`UnknownEventType` otherwise."""
+    return get_catalog().check_deliverable(name)
+
+
+def unknown_type_message(error: UnknownEventType) -> str:
+    """What the APIs answer for a name that is not an event type: the catalog's words, and where the list is."""
+    return f"{error} (GET /api/v1/events lists them)"
 
 
 def validate_target_url(url: str, settings: Settings) -> str:

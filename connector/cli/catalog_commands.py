@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from connector.catalog import Catalog, ValidationIssue, get_catalog
+from connector.catalog import Catalog, UnknownEventType, ValidationIssue, get_catalog
 
 ENVELOPE_KEYS = frozenset({"type", "data"})
 
@@ -22,9 +22,16 @@ def _dump(value: Any) -> None:
 
 
 def _known_type(catalog: Catalog, type_name: str, param: str = "TYPE") -> str:
-    if catalog.get(type_name) is None:
-        raise click.BadParameter(f"unknown event type {type_name!r} (see: billrun-connector catalog)", param_hint=param)
+    try:
+        catalog.entry(type_name)
+    except UnknownEventType as exc:
+        raise unknown_type_error(exc, param) from None
     return type_name
+
+
+def unknown_type_error(error: UnknownEventType, param: str = "TYPE") -> click.BadParameter:
+    """A name that is not an event type, as a usage error (exit code 2) saying where the list is."""
+    return click.BadParameter(f"{error} (`billrun-connector catalog` lists them)", param_hint=param)
 
 
 def _read_json(path: Path) -> Any:

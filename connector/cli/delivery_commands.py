@@ -5,12 +5,15 @@ from __future__ import annotations
 import logging
 import signal
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 
 from connector import __version__
 from connector.cli.options import (
     allow_network_option,
+    announce_database,
+    database_errors,
     database_url_option,
     load_settings,
     open_database,
@@ -53,6 +56,7 @@ def worker(
         allowed_networks=allowed_networks or None,
         worker_threads=threads,
     )
+    announce_database(settings)
     database = Database(settings.database_url)
     delivery_worker = Worker(database, settings)
 
@@ -63,7 +67,8 @@ def worker(
     # Before anything slow: a SIGTERM during start-up must still mean a clean stop.
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    upgrade(database)
+    with database_errors(settings):
+        upgrade(database)
     if metrics_port is not None:
         from prometheus_client import start_http_server
 
@@ -86,7 +91,8 @@ def worker(
 @click.option(
     "--base-url",
     default=None,
-    help="The connector's public base URL (env BILLRUN_CONNECTOR_BASE_URL; default http://HOST:PORT).",
+    help="The connector's URL as BillRun reaches it (env BILLRUN_CONNECTOR_BASE_URL; default: where "
+    "`serve` on this database listens, else http://HOST:PORT from BILLRUN_CONNECTOR_HOST and _PORT).",
 )
 def ingest_url_command(database_url: str | None, tenant: str, source: str, base_url: str | None) -> None:
     """Make an ingest URL for BillRun's webhooks plugin; the URL is printed alone on the last line.
@@ -94,11 +100,12 @@ def ingest_url_command(database_url: str | None, tenant: str, source: str, base_
     BillRun signs nothing, so the URL is the credential: keep it secret, and revoke it with
     `billrun-connector ingest-urls revoke ID` if it leaks.
     """
+    from connector.cli import server_address
     from connector.services import ingest_urls as ingest_url_service
     from connector.services.principal import COMMAND_LINE
 
     settings = load_settings(database_url=database_url, base_url=base_url)
-    base = settings.base_url or f"http://{settings.host}:{settings.port}"
+    base, origin = server_address.ingest_base_url(settings)
     with open_database(settings) as database, database.session() as session:
         made = refused_as_usage(
             lambda: ingest_url_service.create(
@@ -107,6 +114,7 @@ def ingest_url_command(database_url: str | None, tenant: str, source: str, base_
         )
         token = made.token
         click.echo(f"Created ingest URL {token.id} for tenant {token.tenant.name!r} (source {token.source!r})")
+    click.echo(f"base URL: {base} ({origin})", err=True)
     click.echo(made.url)
 
 
@@ -163,13 +171,14 @@ def fire(event_type: str, target: str, timeout: float) -> None:
     import requests
 
     from connector.billrun_wire import FORM_CONTENT_TYPE, encode_form
-    from connector.catalog import get_catalog
+    from connector.catalog import UnknownEventType, get_catalog
+    from connector.cli.catalog_commands import unknown_type_error
 
     catalog = get_catalog()
-    if not catalog.deliverable(event_type):
-        raise click.BadParameter(
-            f"{event_type!r} is not a concrete event type (see `billrun-connector catalog`)", param_hint="TYPE"
-        )
+    try:
+        catalog.check_deliverable(event_type)
+    except UnknownEventType as exc:
+        raise unknown_type_error(exc) from None
     samples = catalog.samples(event_type)
     if not samples:
         raise click.ClickException(f"the catalog has no sample for {event_type}")
@@ -183,11 +192,51 @@ def fire(event_type: str, target: str, timeout: float) -> None:
             allow_redirects=False,
         )
     except requests.RequestException as exc:
-        raise click.ClickException(f"could not post to {target}: {exc}") from None
+        raise click.ClickException(_unreachable(target, exc, timeout)) from None
     click.echo(f"HTTP {response.status_code}")
     click.echo(response.text)
     if not response.ok:
         raise SystemExit(1)
+
+
+def _unreachable(url: str, error: BaseException, timeout: float) -> str:
+    """Why a POST to *url* got no answer, in one line that says what to check."""
+    import socket
+
+    import requests
+
+    parts = urlsplit(url)
+    where = parts.netloc or url
+    causes = _causes(error)
+    if any(isinstance(cause, socket.gaierror) for cause in causes):
+        return (
+            f"could not reach {parts.hostname}: the host name does not resolve (no such host here); "
+            "check the URL: an ingest URL made with --base-url points at that host, so for the connector "
+            "on this machine make one without --base-url"
+        )
+    if any(isinstance(cause, ConnectionRefusedError) for cause in causes):
+        return f"could not reach {where}: nothing listens there (connection refused); is the connector running?"
+    if isinstance(error, requests.Timeout):
+        return f"could not reach {where}: no answer within {timeout:g} s (--timeout)"
+    if isinstance(error, requests.exceptions.SSLError):
+        return f"could not reach {where}: the TLS handshake failed ({causes[-1]})"
+    if isinstance(error, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema)):
+        return f"{url!r} is not an http(s) URL: {error}"
+    return f"could not reach {where}: {causes[-1]}"
+
+
+def _causes(error: BaseException) -> list[BaseException]:
+    """*error* and what it wraps (requests and urllib3 nest the socket's error several deep), outermost first."""
+    found: list[BaseException] = []
+    pending = [error]
+    while pending:
+        current = pending.pop(0)
+        if any(current is seen for seen in found):
+            continue
+        found.append(current)
+        wrapped = [getattr(current, "reason", None), current.__cause__, current.__context__, *current.args]
+        pending.extend(item for item in wrapped if isinstance(item, BaseException))
+    return found
 
 
 def register(group: click.Group) -> None:

@@ -12,20 +12,32 @@ import click
 
 from connector.cli.options import (
     allow_network_option,
+    announce_database,
+    database_errors,
     database_url_option,
     load_settings,
     open_database,
     refused_as_usage,
+    with_secret_key,
 )
 
 log = logging.getLogger(__name__)
+
+
+class CannotServe(click.ClickException):
+    """The service cannot start as asked (busy port, wrong address): one line, exit code 2."""
+
+    exit_code = 2
 
 
 @click.command()
 @database_url_option
 @click.option("--host", default=None, help="Listen address (env BILLRUN_CONNECTOR_HOST; default 127.0.0.1).")
 @click.option(
-    "--port", type=int, default=None, help="Listen port, 0 for any free one (env BILLRUN_CONNECTOR_PORT; default 8080)."
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=None,
+    help="Listen port, 0 for any free one (env BILLRUN_CONNECTOR_PORT; default 8080).",
 )
 @allow_network_option
 @click.option("--threads", type=click.IntRange(1, 256), default=8, show_default=True, help="HTTP worker threads.")
@@ -34,27 +46,54 @@ def serve(
 ) -> None:
     """Run the service under waitress (the database schema is upgraded first).
 
-    SIGTERM or Ctrl-C stops it gracefully: no new connections or claims, requests and deliveries
-    in flight finish (each bounded by its timeout), unstarted claims are released, exit status 0.
+    The port is taken first: when it is busy, nothing else starts. SIGTERM or Ctrl-C stops it
+    gracefully: no new connections or claims, requests and deliveries in flight finish (each
+    bounded by its timeout), unstarted claims are released, exit status 0.
     """
     from waitress import create_server
 
     from connector.app import create_app
+    from connector.cli import listening, server_address
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     shutdown = _Shutdown()
     shutdown.install()  # first: a signal during start-up means "stop once started", not a traceback
-    settings = load_settings(database_url=database_url, host=host, port=port, allowed_networks=allowed_networks or None)
-    app = create_app(settings)
-    server = create_server(app, host=settings.host, port=settings.port, threads=threads, ident="billrun-connector")
+    settings = load_settings(
+        resolve_secret=False,  # not before the port is taken: a busy port leaves no file behind
+        database_url=database_url,
+        host=host,
+        port=port,
+        allowed_networks=allowed_networks or None,
+    )
+    try:
+        sockets = listening.bind(settings.host, settings.port)
+    except listening.ListenError as exc:
+        raise CannotServe(str(exc)) from None
+    try:
+        settings = with_secret_key(settings)
+        announce_database(settings, new_is_expected=True)
+        with database_errors(settings):
+            app = create_app(settings)
+    except BaseException:
+        for sock in sockets:
+            sock.close()
+        raise
+    server = create_server(app, sockets=sockets, threads=threads, ident="billrun-connector")
     delivery_worker = app.extensions["billrun_connector.runtime"].worker
     if delivery_worker is not None:
         shutdown.on_signal = delivery_worker.request_stop  # it stops claiming while waitress drains
-    click.echo(f"billrun-connector listening on http://{_url_host(settings.host)}:{server.effective_port}", err=True)
+    port = sockets[0].getsockname()[1]
+    url = server_address.base_url(settings.host, port)
+    listen = " and ".join(server_address.listen_url(sock.getsockname()[0], port) for sock in sockets)
+    log.info(
+        "billrun-connector listening on %s (console %s/, API docs %s/docs, metrics %s/metrics)", listen, url, url, url
+    )
+    server_address.record(settings, url)
     try:
         shutdown.serve(server.run)
     finally:
         server.close()
+        server_address.forget(settings, url)
         stopped = delivery_worker is None or delivery_worker.stop()
     if not stopped:
         raise click.ClickException(
@@ -103,10 +142,6 @@ class _Shutdown:
             self.on_signal()
         if self.serving:
             raise KeyboardInterrupt
-
-
-def _url_host(host: str) -> str:
-    return f"[{host}]" if ":" in host else host
 
 
 @click.group()

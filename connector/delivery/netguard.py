@@ -111,12 +111,17 @@ def _reason(address: IPAddress) -> str | None:
 
 
 def allow_hint(address: IPAddress) -> str:
-    """How an operator allows *address* as a target."""
+    """How an operator allows *address* as a target: the exact flag and environment variable."""
     network = ipaddress.ip_network(f"{address}/{address.max_prefixlen}")
     return (
-        f"to allow it, start the connector with --allow-network {network} "
-        f"(or BILLRUN_CONNECTOR_ALLOWED_NETWORKS={network})"
+        f"to allow it, run the connector (serve, and any worker) with --allow-network {network} "
+        f"or BILLRUN_CONNECTOR_ALLOWED_NETWORKS={network}"
     )
+
+
+def describe_allowed(networks: Iterable[str]) -> str:
+    """The allowed target networks as start-up logs show them."""
+    return ", ".join(networks) or "none (public addresses only; allow a network with --allow-network CIDR)"
 
 
 class NetGuard:
@@ -129,8 +134,13 @@ class NetGuard:
         return any(address.version == net.version and address in net for net in self.allowed_networks)
 
     def refusal(self, address: IPAddress | str) -> str | None:
-        """Why *address* is refused, or None when it may be connected to."""
+        """Why *address* is refused (``127.0.0.1 is a loopback address``), or None when it may be connected to."""
         address = ipaddress.ip_address(address)
+        refused_class = self.refused_class(address)
+        return None if refused_class is None else f"{address} is {refused_class}"
+
+    def refused_class(self, address: IPAddress) -> str | None:
+        """The class of addresses that *address* is refused as (``a loopback address``), or None."""
         if isinstance(address, ipaddress.IPv6Address):
             if address.scope_id:
                 address = ipaddress.IPv6Address(address.compressed.split("%", 1)[0])
@@ -138,12 +148,11 @@ class NetGuard:
             if embedded is not None:
                 if self._allowed(address):
                     return None
-                inner = self.refusal(embedded)
-                return None if inner is None else f"{address} embeds {embedded}, {inner}"
+                inner = self.refused_class(embedded)
+                return None if inner is None else f"an IPv6 address embedding {embedded}, {inner}"
         if self._allowed(address):
             return None
-        reason = _reason(address)
-        return None if reason is None else f"{address} is {reason}"
+        return _reason(address)
 
     def resolve(self, host: str, port: int) -> list[tuple[Any, ...]]:
         """``getaddrinfo`` results for *host*, all checked; raises TargetRefused if any is refused.
@@ -154,10 +163,11 @@ class NetGuard:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         for info in infos:
             address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
-            reason = self.refusal(address)
-            if reason is not None:
-                where = reason if str(address) == host.strip("[]") else f"{host} resolves to {reason}"
-                raise TargetRefused(f"{where}; {allow_hint(address)}")
+            refused_class = self.refused_class(address)
+            if refused_class is not None:
+                named = str(address) == host.strip("[]")
+                what = f"{address} is {refused_class}" if named else f"{host} resolves to {address}, {refused_class}"
+                raise TargetRefused(f"{what}; {allow_hint(address)}")
         return infos
 
     def check_url(self, url: str) -> None:
@@ -175,10 +185,10 @@ class NetGuard:
             name = target.host.rstrip(".")
             if name == "localhost" or name.endswith(".localhost"):
                 for address in LOCALHOST_ADDRESSES:
-                    reason = self.refusal(address)
-                    if reason is not None:
+                    refused_class = self.refused_class(address)
+                    if refused_class is not None:
                         raise TargetRefused(
-                            f"{target.host} is a localhost name: {reason}; {allow_hint(address)}"
+                            f"{target.host} is a localhost name: it means {address}, {refused_class}; {allow_hint(address)}"
                         ) from None
             log.info(
                 "target host %s does not resolve now (%s): accepted, checked again at connect time",

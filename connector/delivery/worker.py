@@ -24,20 +24,25 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from connector.billrun_link.loop import LinkLoop
 from connector.catalog import Catalog, get_catalog
 from connector.config import LEASE_MARGIN_SECONDS, Settings
-from connector.delivery.netguard import NetGuard
+from connector.delivery.netguard import NetGuard, describe_allowed
 from connector.delivery.pacing import Pacer
 from connector.delivery.policy import Outcome, RetryPolicy
 from connector.delivery.sender import Sender
 from connector.delivery.signing import Signer
+from connector.logfmt import logfmt
 from connector.metrics import ATTEMPT_SECONDS, ATTEMPTS
 from connector.storage import Database, claims, fanout, retention, subscriptions
 from connector.storage.models import utcnow
 
 log = logging.getLogger(__name__)
+# One line per delivery attempt, in logfmt: event, delivery, target host (never the URL's path, which
+# may hold a secret), status, duration, what the retry policy made of it.
+attempt_log = logging.getLogger("connector.delivery.attempts")
 
 # With nothing to do, the worker looks for work this often, with a read that takes no write lock
 # (a separate worker has no other way to learn of new events; the in-process one is also woken).
@@ -152,7 +157,7 @@ class Worker:
             self.worker_id,
             self.threads,
             self.db.engine.url.render_as_string(hide_password=True),
-            ", ".join(str(n) for n in self.settings.allowed_networks) or "none (public addresses only)",
+            describe_allowed(self.settings.allowed_networks),
         )
         self.link_loop.start()
         in_flight = 0
@@ -365,6 +370,20 @@ class Worker:
         if decision.outcome is Outcome.RETRY:
             next_attempt_at = utcnow() + timedelta(seconds=decision.delay or 0)
         ATTEMPTS.labels(decision.outcome.value).inc()
+        if attempt_log.isEnabledFor(logging.INFO):
+            attempt_log.info(
+                logfmt(
+                    event=job.event_id,
+                    delivery=job.delivery_id,
+                    host=urlsplit(job.target_url).netloc,
+                    attempt=job.attempt_count + 1,
+                    status=status_code,
+                    duration_ms=duration_ms,
+                    outcome=decision.outcome.value,
+                    retry_in=f"{decision.delay or 0:.1f}s" if decision.outcome is Outcome.RETRY else None,
+                    error=error,
+                )
+            )
         return claims.AttemptOutcome(
             job=job,
             started_at=started_at,

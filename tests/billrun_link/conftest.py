@@ -157,7 +157,7 @@ class Connector:
     def status(self, tenant: str = "acme") -> dict[str, Any]:
         result = self.cli("billrun", "status", "--tenant", tenant, "--json")
         assert result.exit_code == 0, result.output
-        return json.loads(result.output)
+        return json.loads(result.stdout)
 
     def sync(self, tenant: str = "acme") -> Result:
         return self.cli("billrun", "sync", "--tenant", tenant)

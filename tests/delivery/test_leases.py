@@ -107,8 +107,13 @@ def test_no_two_attempts_of_a_delivery_overlap_under_concurrent_retries_recovers
     assert fan_out_all(service.db) == 5  # the deliveries exist before anyone retries them
     for _ in range(3):
         workers(retry_schedule=(0, 0, 0, 0), retry_scale=1.0)
-    with service.db.session() as session:
-        ids = [row.id for row in session.scalars(select(Delivery))]
+
+    def fanned_out() -> list[str]:  # the workers make the deliveries after the ingest
+        with service.db.session() as session:
+            found = [row.id for row in session.scalars(select(Delivery))]
+        return found if len(found) == 5 else []
+
+    ids = wait_until(fanned_out)
     stop = time.monotonic() + 4
     codes: set[int] = set()
 

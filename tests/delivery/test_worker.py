@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
+import re
+import socket
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
@@ -236,7 +239,56 @@ def test_guard_holds_at_connect_time(db: Database, receiver: Receiver, run_worke
     publish(db, tenant)
     run_worker(allowed_networks=(), retry_schedule=(0,))
     failed = wait_until(lambda: deliveries(db, status="failed"))
-    assert "network guard" in (failed[0].last_error or "") and receiver.requests == []
+    assert receiver.requests == []
+    # The delivery log says which address, which class and how to allow it.
+    assert re.fullmatch(
+        r"refused by the network guard: localhost resolves to (127\.0\.0\.1|::1), a loopback address; to allow it, "
+        r"run the connector \(serve, and any worker\) with --allow-network (\S+) or BILLRUN_CONNECTOR_ALLOWED_NETWORKS=\2",
+        failed[0].last_error or "",
+    ), failed[0].last_error
+
+
+def test_every_attempt_is_one_log_line(
+    db: Database, receiver: Receiver, run_worker: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="connector.delivery.attempts")
+    answers = iter([Reply(503), Reply(200)])
+    receiver.responder = lambda _request: next(answers)
+    tenant, _, _ = subscribe(db, receiver.url + "/secret-path-part")
+    stored = publish(db, tenant)
+    run_worker(retry_schedule=(0, 1), retry_scale=0.01)
+    wait_until(lambda: deliveries(db, status="succeeded"))
+    (delivery,) = deliveries(db)
+    lines = [r.getMessage() for r in caplog.records if r.name == "connector.delivery.attempts"]
+    host = f"127.0.0.1:{receiver.port}"
+    assert len(lines) == 2, lines
+    assert re.fullmatch(
+        rf"event={stored.event.id} delivery={delivery.id} host={host} attempt=1 status=503 duration_ms=\d+ "
+        r"outcome=retry retry_in=\d+\.\ds error=-",
+        lines[0],
+    ), lines[0]
+    assert re.fullmatch(
+        rf"event={stored.event.id} delivery={delivery.id} host={host} attempt=2 status=200 duration_ms=\d+ "
+        r"outcome=succeeded retry_in=- error=-",
+        lines[1],
+    ), lines[1]
+    assert not any("secret-path-part" in line for line in lines)
+
+
+def test_an_attempt_without_an_answer_logs_its_error(
+    db: Database, run_worker: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="connector.delivery.attempts")
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    tenant, _, _ = subscribe(db, f"http://127.0.0.1:{port}/hook")
+    publish(db, tenant)
+    run_worker(retry_schedule=(0,))
+    wait_until(lambda: deliveries(db, status="failed"))
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "connector.delivery.attempts"]
+    assert f" host=127.0.0.1:{port} attempt=1 status=- " in line
+    assert re.search(r' outcome=failed retry_in=- error="NewConnectionError: [^"]*Connection refused"$', line), line
 
 
 def test_disabled_subscription_deliveries_are_cancelled(db: Database, receiver: Receiver, run_worker: Any) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from connector.config import DEFAULT_RETRY_SCHEDULE, ConfigError, Settings
+from connector.config import DEFAULT_RETRY_SCHEDULE, ConfigError, Settings, default_database_path
 
 
 def test_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -27,6 +27,22 @@ def test_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     key_file = tmp_path / "billrun-connector.db.secret-key"
     assert key_file.read_text().strip() == settings.secret_key and len(settings.secret_key) >= 40
     assert Settings.load(environ={}).secret_key == settings.secret_key  # generated once, then kept
+
+
+@pytest.mark.parametrize("marker", ["folder", "file"], ids=["clone", "worktree"])
+def test_the_default_database_is_at_the_top_of_the_checkout(tmp_path: Path, marker: str) -> None:
+    checkout = tmp_path / "checkout"
+    (checkout / "docs" / "deep").mkdir(parents=True)
+    if marker == "folder":
+        (checkout / ".git").mkdir()
+    else:
+        (checkout / ".git").write_text("gitdir: /elsewhere/.git/worktrees/checkout\n")
+    expected = checkout / "billrun-connector.db"
+    assert default_database_path(checkout) == expected
+    assert default_database_path(checkout / "docs" / "deep") == expected
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    assert default_database_path(outside) == outside / "billrun-connector.db"
 
 
 def test_environment_variables(tmp_path: Path) -> None:
