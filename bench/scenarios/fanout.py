@@ -55,7 +55,7 @@ class Workers:
         if self.processes == 0:
             return f"in-process worker ({WORKER_THREADS} threads, woken by the ingest)"
         plural = "es" if self.processes > 1 else ""
-        return f"{self.processes} worker process{plural} x {WORKER_THREADS} threads (polling every 0.5 s)"
+        return f"{self.processes} worker process{plural} x {WORKER_THREADS} threads (polling every 0.1 s)"
 
 
 LEVEL_METRICS = [

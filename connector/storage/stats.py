@@ -9,7 +9,8 @@ cancelled are counted by the workers' own counters instead.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
@@ -36,21 +37,36 @@ def _count(session: Session, *conditions: object) -> int:
 def queue_stats(session: Session, now: datetime | None = None, tenant_id: int | None = None) -> QueueStats:
     """What is waiting: deliveries pending, failed and due now (and how long the oldest due one has
     waited), events waiting for their fan-out and in quarantine; of one tenant, or of all when
-    *tenant_id* is ``None``."""
+    *tenant_id* is ``None``. One statement: a scrape is one round trip."""
     now = now or utcnow()
     deliveries = () if tenant_id is None else (Delivery.tenant_id == tenant_id,)
     events = () if tenant_id is None else (Event.tenant_id == tenant_id,)
     due_filter = and_(Delivery.status == PENDING, Delivery.next_attempt_at <= now, *deliveries)
-    oldest = session.scalar(
-        select(Delivery.next_attempt_at).where(due_filter).order_by(Delivery.next_attempt_at).limit(1)
-    )
+
+    def count(*conditions: Any) -> Any:
+        return select(func.count()).where(*conditions).scalar_subquery()
+
+    oldest_due = select(Delivery.next_attempt_at).where(due_filter).order_by(Delivery.next_attempt_at).limit(1)
+    row = session.execute(
+        select(
+            count(Delivery.status == PENDING, *deliveries).label("pending"),
+            count(Delivery.status == FAILED, *deliveries).label("failed"),
+            count(due_filter).label("due"),
+            oldest_due.scalar_subquery().label("oldest"),
+            count(WAITING, Event.fanout_state == FANOUT_PENDING, *events).label("waiting"),
+            count(WAITING, Event.fanout_state == QUARANTINED, *events).label("quarantined"),
+        )
+    ).one()
+    oldest = row.oldest
+    if isinstance(oldest, str):  # SQLite hands a scalar subquery's time back as its text
+        oldest = datetime.fromisoformat(oldest).replace(tzinfo=UTC)
     return QueueStats(
-        pending=_count(session, Delivery.status == PENDING, *deliveries),
-        failed=_count(session, Delivery.status == FAILED, *deliveries),
-        due=_count(session, due_filter),
+        pending=int(row.pending),
+        failed=int(row.failed),
+        due=int(row.due),
         oldest_due_age_seconds=max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0,
-        events_waiting=_count(session, WAITING, Event.fanout_state == FANOUT_PENDING, *events),
-        events_quarantined=_count(session, WAITING, Event.fanout_state == QUARANTINED, *events),
+        events_waiting=int(row.waiting),
+        events_quarantined=int(row.quarantined),
     )
 
 
