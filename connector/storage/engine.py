@@ -9,6 +9,8 @@ than erroring. A read-only transaction (``Database.session(write=False)``) start
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -21,7 +23,15 @@ from sqlalchemy.pool import StaticPool
 from connector.envelopes import to_json
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# SQLite copies its write-ahead log into the database file (a checkpoint, with an fsync) in a
+# background thread this often, not inside whichever commit crosses SQLite's page threshold: that
+# commit would be an ingest, and BillRun would wait for the fsync. SQLite's own checkpoint in a
+# commit stays as a backstop, at a size the thread keeps the log below (a process forked after the
+# thread started, as a pre-loading WSGI host does, has no thread; its log still stops growing there).
+CHECKPOINT_SECONDS = 1.0
+AUTOCHECKPOINT_PAGES = 10_000
 _READ_ONLY = "billrun_connector_read_only"
+log = logging.getLogger(__name__)
 
 # Statements that need no ORM bookkeeping run on a session or, where its cost shows (the ingest
 # path), on a plain connection.
@@ -65,12 +75,42 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")  # see CHECKPOINT_SECONDS
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         read_only = connection.get_execution_options().get(_READ_ONLY, False)
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+class _Checkpointer:
+    """A thread that checkpoints a SQLite database's write-ahead log every CHECKPOINT_SECONDS.
+
+    ``PASSIVE``: it copies what no reader still needs and never waits for, nor blocks, a writer.
+    Whatever it leaves, the next round takes; SQLite also checkpoints when the last connection closes.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="sqlite-checkpoint", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(CHECKPOINT_SECONDS):
+            try:
+                connection = self._engine.raw_connection()
+                try:
+                    connection.cursor().execute("PRAGMA wal_checkpoint(PASSIVE)")
+                finally:
+                    connection.close()
+            except Exception:
+                log.exception("checkpointing the SQLite write-ahead log failed")
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(CHECKPOINT_SECONDS + 5)
 
 
 class Database:
@@ -81,6 +121,8 @@ class Database:
         self.engine = make_engine(database_url, **engine_kwargs)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.read_sessions = sessionmaker(self.engine.execution_options(**{_READ_ONLY: True}), expire_on_commit=False)
+        file_backed = self.dialect == "sqlite" and self.engine.url.database not in (None, "", ":memory:")
+        self._checkpointer = _Checkpointer(self.engine) if file_backed else None
 
     @property
     def dialect(self) -> str:
@@ -103,4 +145,7 @@ class Database:
             connection.rollback()
 
     def dispose(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
         self.engine.dispose()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +15,7 @@ from sqlalchemy import event, text
 
 from connector.catalog import get_catalog
 from connector.storage import Database, fanout, ingest_tokens, normalize_url, subscriptions, tenants, upgrade
+from connector.storage.engine import CHECKPOINT_SECONDS
 from connector.storage.migrate import current_revision, head_revision
 from connector.storage.models import Base, utcnow
 
@@ -50,6 +53,25 @@ def test_sqlite_pragmas(tmp_path: object) -> None:
         assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 30000
     database.dispose()
+
+
+def test_sqlite_log_is_checkpointed_in_the_background(tmp_path: Path) -> None:
+    """Commits leave their pages in the write-ahead log; a thread, not a later commit, copies them
+    into the database file while the connections stay open."""
+    path = tmp_path / "c.db"
+    database = Database(f"sqlite:///{path}")
+    try:
+        with database.engine.begin() as connection:
+            connection.execute(text("CREATE TABLE filler (body TEXT)"))
+            connection.execute(text("INSERT INTO filler VALUES (:b)"), [{"b": "x" * 4000}] * 200)
+        with database.engine.connect():  # a connection held open: no checkpoint on close
+            size_after_commit = path.stat().st_size
+            deadline = time.monotonic() + 10 * CHECKPOINT_SECONDS
+            while path.stat().st_size <= size_after_commit and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert path.stat().st_size > size_after_commit + 200 * 4000
+    finally:
+        database.dispose()
 
 
 def match(session: Any, tenant_id: int, keys: list[str] | tuple[str, ...], **when: Any) -> list[str]:
