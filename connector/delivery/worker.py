@@ -118,6 +118,7 @@ class Worker:
         self.link_loop = LinkLoop(db, settings, owner=self.worker_id)  # BillRun's webhooks follow subscriptions
         self.fanout_pacer = Pacer.for_dialect(db.dialect, 20, FANOUT_BUDGET)
         self.purge_pacer = Pacer.for_dialect(db.dialect, 10, PURGE_BATCH)
+        self._purge_after: tuple[datetime, str] | None = None  # where the purge goes on (None: the oldest)
         self._results: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -248,9 +249,9 @@ class Worker:
         """
         for attempt in range(5):
             try:
-                started = time.monotonic()
                 written = 0
-                with self.db.engine.begin() as connection:
+                with self.db.engine.begin() as connection:  # holds the write lock from here
+                    started = time.monotonic()
                     more = False
                     if fan_out:
                         result = fanout.fan_out(connection, self.catalog.subscription_keys, self.fanout_pacer.size)
@@ -309,21 +310,22 @@ class Worker:
 
     def _purge(self) -> None:
         """Old events, a paced batch per transaction, leaving the write lock free between batches so
-        that ingests and claims get it in between; at most PURGE_BUDGET_SECONDS per call (the rest
-        waits for the next one)."""
+        that ingests and claims get it in between; at most PURGE_BUDGET_SECONDS per call. The next
+        call goes on where this one stopped, so events kept (a delivery still pending) are walked
+        once per round through the history, not once per call."""
         cutoff = utcnow() - timedelta(days=self.settings.retention_days)
         deadline = time.monotonic() + PURGE_BUDGET_SECONDS
-        after = None
         try:
             with self.db.session() as session:
                 subscriptions.forget_removed(session, cutoff)
             while not self._stopping.is_set() and time.monotonic() < deadline:
-                started = time.monotonic()
                 with self.db.session() as session:
-                    batch = retention.purge_batch(session, cutoff, after, batch=self.purge_pacer.size)
+                    session.connection()  # waits for the write lock: the batch's time starts once it holds it
+                    started = time.monotonic()
+                    batch = retention.purge_batch(session, cutoff, self._purge_after, batch=self.purge_pacer.size)
                 self.purge_pacer.done(batch.examined, time.monotonic() - started)
-                after = batch.after
-                if after is None:
+                self._purge_after = batch.after
+                if batch.after is None:
                     return
                 time.sleep(self.purge_pacer.pause)
         except Exception:

@@ -9,12 +9,15 @@ import socket
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 import standardwebhooks
 from sqlalchemy import delete, select, text, update
 
+from connector.delivery import worker as worker_module
+from connector.delivery.pacing import Pacer
 from connector.delivery.worker import Worker
 from connector.storage import Database, claims, events, retention, stats
 from connector.storage import deliveries as delivery_log
@@ -463,6 +466,34 @@ def test_purge_removes_old_finished_events_only(db: Database, receiver: Receiver
         assert set(s.scalars(select(Event.id))) == {old_pending.event.id, fresh.event.id}
         assert old_done.event.id not in {d.event_id for d in s.scalars(select(Delivery))}
         assert list(s.scalars(select(DeliveryAttempt))) == []
+
+
+def test_each_purge_call_goes_on_where_the_last_one_stopped(
+    db: Database, db_url: str, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Old events kept for a pending delivery sit at the front of the history: a purge that started
+    from the oldest on every call walked them again each time, and with small batches never got past
+    them (the retention bench purged 30 % of its history in 150 s)."""
+    tenant, _, _ = subscribe(db, receiver.url)
+    kept = [publish(db, tenant).event.id for _ in range(3)]
+    purgeable = [publish(db, tenant).event.id for _ in range(2)]
+    with db.session() as s:
+        long_ago = utcnow() - timedelta(days=40)
+        for n, event_id in enumerate(kept + purgeable):  # in this order
+            s.execute(update(Event).where(Event.id == event_id).values(created_at=long_ago + timedelta(seconds=n)))
+        s.execute(update(Delivery).where(Delivery.event_id.in_(purgeable)).values(status="succeeded"))
+    clock = iter(range(10**6))  # each reading of the clock a second later: one batch per call
+    monkeypatch.setattr(
+        worker_module, "time", SimpleNamespace(monotonic=lambda: float(next(clock)), sleep=lambda _s: None)
+    )
+    worker = Worker(db, make_settings(db_url))
+    worker.purge_pacer = Pacer(1, 1, None)  # one event per batch
+    for _ in range(len(kept) + len(purgeable)):
+        worker._purge()
+    with db.session() as s:
+        assert sorted(s.scalars(select(Event.id))) == sorted(kept)
+    worker._purge()  # the end of the history: the next round starts from the oldest again
+    assert worker._purge_after is None
 
 
 def test_queue_stats(db: Database, receiver: Receiver) -> None:
