@@ -5,6 +5,9 @@ event with many subscribers is fanned out in chunks, each remembering in the eve
 subscription it reached, so a crash at any point resumes where the last commit left off. The
 unique ``(event_id, subscription_id)`` index makes a second delivery for one pair impossible. On
 PostgreSQL, workers lock the events they fan out (``FOR UPDATE SKIP LOCKED``) and never share one.
+A call reads its events a page at a time and writes each page's deliveries and progress in one
+statement each: per event, only the subscriber lookup is its own. The first page is one event (it
+may use the whole budget), so that a worker locks no event it will not fan out.
 
 A subscription receives the events that arrived after it was made and while it is active and
 unexpired: what it would have received had the deliveries been written by the ingest itself.
@@ -31,7 +34,7 @@ _PENDING = (
     select(_E.c.id, _E.c.tenant_id, _E.c.type, _E.c.created_at, _E.c.fanout_after)
     .where(WAITING, _E.c.fanout_state == FANOUT_PENDING)
     .order_by(_E.c.created_at, _E.c.id)
-    .limit(1)
+    .limit(bindparam("limit"))
     .with_for_update(skip_locked=True)
 )
 # The next chunk of an event's subscribers, in id order after the last one reached.
@@ -54,7 +57,11 @@ _SUBSCRIBERS = (
 )
 _INSERT_DELIVERIES = Delivery.__table__.insert()
 _PROGRESS = update(_E).where(_E.c.id == bindparam("event_id")).values(fanout_after=bindparam("reached"))
-_DONE = update(_E).where(_E.c.id == bindparam("event_id")).values(fanout_state=FANOUT_DONE, fanout_after=None)
+_DONE = (
+    update(_E)
+    .where(_E.c.id.in_(bindparam("event_ids", expanding=True)))
+    .values(fanout_state=FANOUT_DONE, fanout_after=None)
+)
 
 
 def subscribers(
@@ -104,32 +111,44 @@ def fan_out(
     subscription may name to receive a type."""
     now = now or utcnow()
     written = finished = used = 0
+    page = 1  # the first event may take the whole budget: lock no other until its size is known
     while True:
         room = budget - used
         if room <= 0:
             return FannedOut(finished, written, True)
-        # One event at a time: a worker locks only the event it is fanning out.
-        event = connection.execute(_PENDING).first()
-        if event is None:
+        events = connection.execute(_PENDING, {"limit": min(page, room)}).all()
+        if not events:
             return FannedOut(finished, written, False)
-        found = subscribers(
-            connection,
-            tenant_id=event.tenant_id,
-            keys=subscription_keys(event.type),
-            event_created_at=event.created_at,
-            now=now,
-            after=event.fanout_after or "",
-            limit=room + 1,
-        )
-        chunk = found[:room]
-        if chunk:
-            connection.execute(
-                _INSERT_DELIVERIES, [delivery_row(event.tenant_id, event.id, sub_id, now) for sub_id in chunk]
+        rows: list[dict[str, object]] = []
+        done: list[str] = []
+        resumes_later = False
+        for event in events:
+            room = budget - used
+            found = subscribers(
+                connection,
+                tenant_id=event.tenant_id,
+                keys=subscription_keys(event.type),
+                event_created_at=event.created_at,
+                now=now,
+                after=event.fanout_after or "",
+                limit=room + 1,
             )
-            written += len(chunk)
-        used += max(len(chunk), 1)
-        if len(found) > room:
-            connection.execute(_PROGRESS, {"event_id": event.id, "reached": chunk[-1]})
+            chunk = found[:room]
+            rows += [delivery_row(event.tenant_id, event.id, sub_id, now) for sub_id in chunk]
+            used += max(len(chunk), 1)
+            if len(found) > room:
+                connection.execute(_PROGRESS, {"event_id": event.id, "reached": chunk[-1]})
+                resumes_later = True
+                break
+            done.append(event.id)
+            if used >= budget:
+                break
+        if rows:
+            connection.execute(_INSERT_DELIVERIES, rows)
+        if done:  # out of WAITING: the next page's query no longer sees them
+            connection.execute(_DONE, {"event_ids": done})
+        written += len(rows)
+        finished += len(done)
+        if resumes_later:
             return FannedOut(finished, written, True)
-        connection.execute(_DONE, {"event_id": event.id})
-        finished += 1
+        page = budget
