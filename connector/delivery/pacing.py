@@ -3,12 +3,18 @@
 SQLite has one writer at a time. The fan-out of an event to thousands of subscribers and the purge
 of old events are bulk writes; done in large transactions, back to back, they would keep every
 ingest (which BillRun waits for) queued behind them. A pacer sizes each batch from how long the
-previous ones took, so that a batch holds the lock for about ``target`` seconds, and says how long
-to leave the lock free before the next one. On PostgreSQL, where writers lock rows, not the
-database, batches are as large as allowed and nothing pauses.
+previous ones took, so that a batch holds the lock for about ``target`` seconds. A worker's
+``LockGap`` then leaves the lock free after each of its write transactions, bulk or not, as long as
+it held it: SQLite's lock is not fair, and a worker writing back to back (recording, claiming,
+fanning out) kept a waiting ingest out for tens of milliseconds. On PostgreSQL, where writers lock
+rows, not the database, batches are as large as allowed and nothing pauses.
 """
 
 from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 # A bulk write holds SQLite's write lock for about this long, then leaves it free at least as long.
 SQLITE_TARGET_SECONDS = 0.004
@@ -23,7 +29,6 @@ class Pacer:
         self.maximum = maximum
         self.target = target
         self._size = maximum if target is None else minimum
-        self._last = 0.0
 
     @classmethod
     def for_dialect(cls, dialect: str, minimum: int, maximum: int) -> Pacer:
@@ -36,16 +41,37 @@ class Pacer:
 
     def done(self, items: int, seconds: float) -> None:
         """A batch of *items* took *seconds*: size the next one."""
-        self._last = seconds
         if self.target is None or items <= 0:
             return
         ideal = self.target * items / max(seconds, 1e-6)
         # Move half-way towards the size that would have taken the target time: steady, not jumpy.
         self._size = max(self.minimum, min(self.maximum, int((self._size + ideal) / 2)))
 
-    @property
-    def pause(self) -> float:
-        """How long to leave the write lock free before the next batch."""
-        if self.target is None:
-            return 0.0
-        return max(MIN_PAUSE_SECONDS, self._last)
+
+class LockGap:
+    """On SQLite, keeps one process's write transactions apart: after one that held the write lock
+    for *t* seconds, the next waits until the lock was free for max(t, MIN_PAUSE_SECONDS)."""
+
+    def __init__(self, dialect: str) -> None:
+        self.enabled = dialect == "sqlite"
+        self._free_until = 0.0
+
+    def wait(self) -> None:
+        """Before a write transaction: sleep out what is left of the gap."""
+        if self.enabled and (left := self._free_until - time.monotonic()) > 0:
+            time.sleep(left)
+
+    def held(self, seconds: float) -> None:
+        """A write transaction that held the lock *seconds* just ended."""
+        if self.enabled:
+            self._free_until = time.monotonic() + max(MIN_PAUSE_SECONDS, seconds)
+
+    @contextmanager
+    def around(self) -> Iterator[None]:
+        """Around a whole write transaction: the gap first; the time it took sets the next gap."""
+        self.wait()
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            self.held(time.monotonic() - started)

@@ -30,7 +30,7 @@ from connector.billrun_link.loop import LinkLoop
 from connector.catalog import Catalog, get_catalog
 from connector.config import LEASE_MARGIN_SECONDS, Settings
 from connector.delivery.netguard import NetGuard, describe_allowed
-from connector.delivery.pacing import Pacer
+from connector.delivery.pacing import LockGap, Pacer
 from connector.delivery.policy import Outcome, RetryPolicy
 from connector.delivery.sender import Sender
 from connector.delivery.signing import Signer
@@ -118,6 +118,7 @@ class Worker:
         self.link_loop = LinkLoop(db, settings, owner=self.worker_id)  # BillRun's webhooks follow subscriptions
         self.fanout_pacer = Pacer.for_dialect(db.dialect, 20, FANOUT_BUDGET)
         self.purge_pacer = Pacer.for_dialect(db.dialect, 10, PURGE_BATCH)
+        self.lock_gap = LockGap(db.dialect)  # before each write transaction of the loop
         self._purge_after: tuple[datetime, str] | None = None  # where the purge goes on (None: the oldest)
         self._results: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._stopping = threading.Event()
@@ -191,8 +192,8 @@ class Worker:
                     if len(jobs) < limit:
                         claim_after = now + self.poll_seconds
                     if fan_out:
-                        # More to fan out: go on once the write lock was left free for a while.
-                        fan_out_after = now + (self.fanout_pacer.pause if more_fan_out else self.poll_seconds)
+                        # More to fan out: go on at once (the lock gap comes first).
+                        fan_out_after = now if more_fan_out else now + self.poll_seconds
                 if stopping and in_flight == 0:
                     break
                 if not stopping and now >= next_sweep:
@@ -250,6 +251,7 @@ class Worker:
         for attempt in range(5):
             try:
                 written = 0
+                self.lock_gap.wait()
                 with self.db.engine.begin() as connection:  # holds the write lock from here
                     started = time.monotonic()
                     more = False
@@ -270,8 +272,10 @@ class Worker:
                         if limit > 0
                         else []
                     )
+                held = time.monotonic() - started
+                self.lock_gap.held(held)
                 if fan_out:  # the whole transaction held the write lock: size the next fan-out by it
-                    self.fanout_pacer.done(written, time.monotonic() - started)
+                    self.fanout_pacer.done(written, held)
                 return jobs, more
             except Exception:
                 # A database hiccup must not kill the worker. Attempts that stay unrecorded (and
@@ -301,7 +305,7 @@ class Worker:
             with self.db.session(write=False) as session:
                 if not subscriptions.any_expired(session):
                     return
-            with self.db.session() as session:
+            with self.lock_gap.around(), self.db.session() as session:
                 removed = subscriptions.remove_expired(session)
             if removed:
                 log.info("removed %d expired subscriptions", removed)
@@ -316,18 +320,20 @@ class Worker:
         cutoff = utcnow() - timedelta(days=self.settings.retention_days)
         deadline = time.monotonic() + PURGE_BUDGET_SECONDS
         try:
-            with self.db.session() as session:
+            with self.lock_gap.around(), self.db.session() as session:
                 subscriptions.forget_removed(session, cutoff)
             while not self._stopping.is_set() and time.monotonic() < deadline:
+                self.lock_gap.wait()
                 with self.db.session() as session:
                     session.connection()  # waits for the write lock: the batch's time starts once it holds it
                     started = time.monotonic()
                     batch = retention.purge_batch(session, cutoff, self._purge_after, batch=self.purge_pacer.size)
-                self.purge_pacer.done(batch.examined, time.monotonic() - started)
+                held = time.monotonic() - started
+                self.lock_gap.held(held)
+                self.purge_pacer.done(batch.examined, held)
                 self._purge_after = batch.after
                 if batch.after is None:
                     return
-                time.sleep(self.purge_pacer.pause)
         except Exception:
             log.exception("purging old events failed")
 

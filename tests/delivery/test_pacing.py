@@ -1,4 +1,5 @@
-"""The pacer of the worker's bulk writes, and the ingest's way into SQLite's write lock."""
+"""The pacer of the worker's bulk writes, the gap it leaves between its write transactions, and the
+ingest's way into SQLite's write lock."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from connector.delivery.pacing import MIN_PAUSE_SECONDS, SQLITE_TARGET_SECONDS, Pacer
+from connector.delivery.pacing import MIN_PAUSE_SECONDS, SQLITE_TARGET_SECONDS, LockGap, Pacer
 from connector.storage import ingest_write
 
 
@@ -22,10 +23,6 @@ def test_on_sqlite_batches_grow_or_shrink_towards_the_target_hold() -> None:
     for _ in range(20):  # the machine slows down: 1 ms an item
         pacer.done(pacer.size, pacer.size * 0.001)
     assert pacer.size == 10  # never below the minimum
-    pacer.done(10, 0.02)
-    assert pacer.pause == 0.02  # the lock is left free as long as it was held
-    pacer.done(10, 0.0001)
-    assert pacer.pause == MIN_PAUSE_SECONDS
     pacer.done(0, 0.0)  # an empty batch says nothing about the size
     assert 10 <= pacer.size <= 500
 
@@ -33,7 +30,27 @@ def test_on_sqlite_batches_grow_or_shrink_towards_the_target_hold() -> None:
 def test_on_postgresql_batches_are_full_and_never_wait() -> None:
     pacer = Pacer.for_dialect("postgresql", 10, 500)
     pacer.done(500, 5.0)
-    assert (pacer.size, pacer.pause) == (500, 0.0)
+    assert pacer.size == 500
+
+
+@pytest.mark.parametrize(("held", "gap"), [(0.03, 0.03), (0.0001, MIN_PAUSE_SECONDS)])
+def test_on_sqlite_a_workers_write_transactions_leave_the_lock_free_as_long_as_they_held_it(
+    held: float, gap: float
+) -> None:
+    lock_gap = LockGap("sqlite")
+    lock_gap.wait()  # nothing held yet: no wait
+    lock_gap.held(held)
+    started = time.monotonic()
+    lock_gap.wait()
+    assert gap <= time.monotonic() - started < gap + 0.02
+
+
+def test_on_postgresql_write_transactions_follow_each_other_at_once() -> None:
+    lock_gap = LockGap("postgresql")
+    lock_gap.held(5.0)
+    started = time.monotonic()
+    lock_gap.wait()
+    assert time.monotonic() - started < 0.01
 
 
 def test_the_ingest_gets_the_lock_once_it_is_free_and_gives_up_at_the_timeout(

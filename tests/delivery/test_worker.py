@@ -7,6 +7,7 @@ import logging
 import re
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from types import SimpleNamespace
@@ -15,9 +16,10 @@ from typing import Any
 import pytest
 import standardwebhooks
 from sqlalchemy import delete, select, text, update
+from sqlalchemy import event as sqlalchemy_event
 
 from connector.delivery import worker as worker_module
-from connector.delivery.pacing import Pacer
+from connector.delivery.pacing import MIN_PAUSE_SECONDS, LockGap, Pacer
 from connector.delivery.worker import Worker
 from connector.storage import Database, claims, events, retention, stats
 from connector.storage import deliveries as delivery_log
@@ -488,12 +490,54 @@ def test_each_purge_call_goes_on_where_the_last_one_stopped(
     )
     worker = Worker(db, make_settings(db_url))
     worker.purge_pacer = Pacer(1, 1, None)  # one event per batch
+    worker.lock_gap = LockGap("postgresql")  # no gap: the fake clock would make it a second long
     for _ in range(len(kept) + len(purgeable)):
         worker._purge()
     with db.session() as s:
         assert sorted(s.scalars(select(Event.id))) == sorted(kept)
     worker._purge()  # the end of the history: the next round starts from the oldest again
     assert worker._purge_after is None
+
+
+def test_on_sqlite_the_worker_leaves_the_write_lock_free_between_its_transactions(
+    db: Database, db_url: str, receiver: Receiver, run_worker: Any
+) -> None:
+    """SQLite's lock is not fair: a worker that fans out, records and claims back to back kept a
+    waiting ingest out for tens of milliseconds. Each write transaction of its loop starts only once
+    the lock was free at least MIN_PAUSE_SECONDS."""
+    if not db_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL has no database-wide write lock")
+    tenant, _, _ = subscribe(db, receiver.url)
+    with db.session() as s:
+        for _ in range(60):  # stored, not fanned out: the worker fans them out in several transactions
+            events.store_event(s, tenant_id=tenant, event_type=TYPE, data={"n": 1})
+    marks: list[tuple[str, float]] = []
+
+    def began(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if threading.current_thread().name == "delivery-worker" and statement == "BEGIN IMMEDIATE":
+            marks.append(("begin", time.monotonic()))
+
+    def committed(_conn: Any) -> None:
+        if threading.current_thread().name == "delivery-worker":
+            marks.append(("commit", time.monotonic()))
+
+    sqlalchemy_event.listen(db.engine, "before_cursor_execute", began)
+    sqlalchemy_event.listen(db.engine, "commit", committed)
+    run_worker()
+    wait_until(lambda: len(deliveries(db, status="succeeded")) == 60)
+    gaps: list[float] = []
+    write_ended: float | None = None
+    in_write = False
+    for kind, at in marks:
+        if kind == "begin":
+            if write_ended is not None:
+                gaps.append(at - write_ended)
+            write_ended = None
+            in_write = True
+        elif kind == "commit" and in_write:
+            write_ended, in_write = at, False
+    assert len(gaps) >= 3
+    assert min(gaps) >= MIN_PAUSE_SECONDS * 0.9, sorted(gaps)[:5]
 
 
 def test_queue_stats(db: Database, receiver: Receiver) -> None:
