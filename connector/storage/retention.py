@@ -1,9 +1,10 @@
 """Retention: deleting old events once they are fanned out and none of their deliveries is pending.
 
 The purge walks old events in creation order, a small batch per transaction, so each batch holds
-SQLite's write lock for milliseconds and the caller can yield between batches. The pending check
-goes through the ``event_id`` index of ``deliveries``: with a large backlog, the status index would
-have the database walk every pending delivery for each old event.
+SQLite's write lock for milliseconds and the caller can yield between batches: two statements per
+batch, a read of the next events and one delete. The pending check goes through the ``event_id``
+index of ``deliveries``: with a large backlog, the status index would have the database walk every
+pending delivery for each old event.
 """
 
 from __future__ import annotations
@@ -11,12 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, and_, delete, or_, select
+from sqlalchemy import Delete, and_, delete, or_, select
 from sqlalchemy.orm import Session
 
 from connector.storage.deliveries import PENDING
 from connector.storage.events import FANOUT_DONE
-from connector.storage.models import Delivery, DeliveryAttempt, Event
+from connector.storage.models import Delivery, Event
 
 BATCH = 200
 
@@ -31,16 +32,17 @@ class Purged:
     after: tuple[datetime, str] | None
 
 
-def pending_check(event_ids: list[str]) -> Select[tuple[str]]:
-    """Which of *event_ids* still have a pending delivery, looked up by event id.
+def purge_statement(event_ids: list[str]) -> Delete:
+    """Delete those of *event_ids* that have no pending delivery; their deliveries and attempts go
+    with them by the foreign keys' cascade, in the one statement.
 
-    ``status || ''`` keeps the planner off the ``(status, next_attempt_at)`` index.
+    The pending check is looked up by event id; ``status || ''`` keeps the planner off the
+    ``(status, next_attempt_at)`` index.
     """
-    return (
-        select(Delivery.event_id)
-        .where(Delivery.event_id.in_(event_ids), Delivery.status.op("||")("") == PENDING)
-        .distinct()
+    still_pending = (
+        select(Delivery.id).where(Delivery.event_id == Event.id, Delivery.status.op("||")("") == PENDING).exists()
     )
+    return delete(Event).where(Event.id.in_(event_ids), ~still_pending)
 
 
 def purge_batch(
@@ -56,11 +58,5 @@ def purge_batch(
         return Purged(0, 0, None)
     # An event still waiting for its fan-out, or in quarantine, is kept whatever its age.
     candidates = [row.id for row in rows if row.fanout_state == FANOUT_DONE]
-    pending = set(session.scalars(pending_check(candidates))) if candidates else set()
-    victims = [event_id for event_id in candidates if event_id not in pending]
-    if victims:
-        doomed = select(Delivery.id).where(Delivery.event_id.in_(victims))
-        session.execute(delete(DeliveryAttempt).where(DeliveryAttempt.delivery_id.in_(doomed)))
-        session.execute(delete(Delivery).where(Delivery.event_id.in_(victims)))
-        session.execute(delete(Event).where(Event.id.in_(victims)))
-    return Purged(len(rows), len(victims), (rows[-1].created_at, rows[-1].id))
+    deleted = session.execute(purge_statement(candidates)).rowcount if candidates else 0
+    return Purged(len(rows), deleted, (rows[-1].created_at, rows[-1].id))

@@ -603,7 +603,7 @@ def test_the_purges_pending_check_goes_through_the_event_index(db: Database, db_
     """With a backlog, walking the status index for each old event stalled everything on SQLite."""
     if not db_url.startswith("sqlite"):
         pytest.skip("SQLite's planner")
-    statement = retention.pending_check(["evt_a", "evt_b"]).compile(db.engine, compile_kwargs={"literal_binds": True})
+    statement = retention.purge_statement(["evt_a", "evt_b"]).compile(db.engine, compile_kwargs={"literal_binds": True})
     with db.engine.connect() as connection:
         plan = " ".join(str(row[-1]) for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}"))
     assert "ix_deliveries_event_id" in plan and "ix_deliveries_status_next_attempt_at" not in plan, plan
