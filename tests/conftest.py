@@ -10,9 +10,14 @@ afterwards.
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import signal
+import subprocess
+import sys
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -59,3 +64,32 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
             connection.execute(text("SET LOCAL lock_timeout = '20s'"))  # bounded if a test leaked a transaction
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture
+def serve_cli(tmp_path: Path) -> Iterator[Callable[[dict[str, str]], str]]:
+    """Starts ``billrun-connector serve`` on a free loopback port in the environment given, its
+    output in the test's folder, and returns its base URL; stopped with SIGINT after the test."""
+    processes: list[subprocess.Popen[bytes]] = []
+
+    def start(env: dict[str, str]) -> str:
+        log = tmp_path / f"serve-{len(processes)}.log"
+        with log.open("wb") as out:
+            command = [sys.executable, "-c", "from connector.cli import main; main()", "serve", "--port", "0"]
+            processes.append(subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT))
+        deadline = time.monotonic() + 60
+        match = None
+        while match is None and time.monotonic() < deadline and processes[-1].poll() is None:
+            match = re.search(r"listening on (http://\S+)", log.read_text())
+            time.sleep(0.1)
+        assert match, log.read_text()
+        return match.group(1)
+
+    yield start
+    for process in processes:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)

@@ -7,12 +7,10 @@ folder; ``scripts/screenshots`` refreshes the pictures kept in docs/images)."""
 from __future__ import annotations
 
 import os
-import re
-import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,7 +49,7 @@ class Connector:
 
 
 @pytest.fixture
-def connector(tmp_path: Path) -> Iterator[Connector]:
+def connector(tmp_path: Path, serve_cli: Callable[[dict[str, str]], str]) -> Connector:
     """``billrun-connector serve`` on a free loopback port, with a two-attempt retry schedule."""
     env = {
         **os.environ,
@@ -60,24 +58,7 @@ def connector(tmp_path: Path) -> Iterator[Connector]:
         "BILLRUN_CONNECTOR_RETRY_SCHEDULE": "0,0.5",
         "BILLRUN_CONNECTOR_SECRET_KEY": "browser-test-secret",
     }
-    log = tmp_path / "serve.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen([*CLI, "serve", "--port", "0"], env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 60
-        match = None
-        while match is None and time.monotonic() < deadline and process.poll() is None:
-            match = re.search(r"listening on (http://\S+)", log.read_text())
-            time.sleep(0.1)
-        assert match, log.read_text()
-        yield Connector(match.group(1), env)
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
+    return Connector(serve_cli(env), env)
 
 
 @dataclass

@@ -6,14 +6,11 @@ The ``db_url`` fixture (SQLite, and PostgreSQL when configured) comes from tests
 from __future__ import annotations
 
 import os
-import re
-import signal
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -155,7 +152,7 @@ def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture
-def served(db_url: str, tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
+def served(db_url: str, serve_cli: Callable[[dict[str, str]], str]) -> Iterator[tuple[str, dict[str, str]]]:
     """`billrun-connector serve` (waitress and its in-process worker) on a free loopback port:
     its base URL and the environment it runs in."""
     env = {
@@ -165,21 +162,4 @@ def served(db_url: str, tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
         "BILLRUN_CONNECTOR_RETRY_SCALE": "0.001",
         "BILLRUN_CONNECTOR_SECRET_KEY": "e2e-secret",
     }
-    log = tmp_path / "serve.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen([*CLI, "serve", "--port", "0"], env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 60
-        match = None
-        while match is None and time.monotonic() < deadline and process.poll() is None:
-            match = re.search(r"listening on (http://\S+)", log.read_text())
-            time.sleep(0.1)
-        assert match, log.read_text()
-        yield match.group(1), env
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
+    yield serve_cli(env), env
