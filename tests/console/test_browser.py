@@ -19,7 +19,7 @@ import pytest
 import requests
 import standardwebhooks
 from delivery.receiver import Received, Receiver, Reply
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions
@@ -90,6 +90,10 @@ class Browser:
             return str(self.driver.find_element(By.TAG_NAME, "body").text)
         except (StaleElementReferenceException, NoSuchElementException):
             return ""
+        except WebDriverException as exc:  # Chromium's word for the same race, now and then
+            if "does not belong to the document" in str(exc):
+                return ""
+            raise
 
     def wait_text(self, text: str, reload: bool = False) -> None:
         """Until the page shows *text*; with *reload*, reloading the page twice a second meanwhile."""
