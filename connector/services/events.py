@@ -94,15 +94,12 @@ def accept_ingested(
     runtime: Runtime, token_id: str, *, event_type: str, data: Any, verdict: Verdict
 ) -> StoredEvent | None:
     """Store an event that came in by the ingest URL *token_id*, for the URL's tenant and with its
-    source, in one transaction that also checks the URL is live; ``None`` when it is not."""
-    fields = event_fields(runtime, verdict)
-
-    def make(tenant_id: int, source: str) -> events.EventRecord:
-        return events.new_event(
-            tenant_id=tenant_id, event_type=event_type, data=data, source=source or "billrun", **fields
-        )
-
-    event = runtime.ingest_writer.write(token_id, make)
+    source (``billrun`` when it has none), in one statement that also checks the URL is live;
+    ``None``, nothing stored, when it is not."""
+    event = runtime.ingest_writer.write(
+        token_id,
+        events.unfiled_event(event_type=event_type, data=data, source="billrun", **event_fields(runtime, verdict)),
+    )
     if event is None:
         return None
     stored = StoredEvent(event, None, True)

@@ -75,9 +75,13 @@ class StoredEvent:
     created: bool
 
 
-def new_event(
+def new_event(*, tenant_id: int, **fields: Any) -> EventRecord:
+    """A new event of *tenant_id*; *fields* as :func:`unfiled_event` takes them."""
+    return EventRecord(tenant_id=tenant_id, **unfiled_event(**fields))
+
+
+def unfiled_event(
     *,
-    tenant_id: int,
     event_type: str,
     data: Any,
     source: str = "",
@@ -88,23 +92,23 @@ def new_event(
     quarantined: bool = False,
     test_send: bool = False,
     now: datetime | None = None,
-) -> EventRecord:
-    """A new event, waiting for its fan-out (or in quarantine; or, for a test send, done at once)."""
+) -> dict[str, Any]:
+    """The columns of a new event but its tenant: waiting for its fan-out (or in quarantine; or, for
+    a test send, done at once)."""
     now = now or utcnow()
-    return EventRecord(
-        id=ids.event_id(),
-        tenant_id=tenant_id,
-        type=event_type,
-        timestamp=timestamp or now,
-        data=data,
-        source=source,
-        client_event_id=client_event_id,
-        schema_valid=schema_valid,
-        validation_errors=validation_errors or None,
-        fanout_state=QUARANTINED if quarantined else FANOUT_DONE if test_send else FANOUT_PENDING,
-        fanout_after=None,
-        created_at=now,
-    )
+    return {
+        "id": ids.event_id(),
+        "type": event_type,
+        "timestamp": timestamp or now,
+        "data": data,
+        "source": source,
+        "client_event_id": client_event_id,
+        "schema_valid": schema_valid,
+        "validation_errors": validation_errors or None,
+        "fanout_state": QUARANTINED if quarantined else FANOUT_DONE if test_send else FANOUT_PENDING,
+        "fanout_after": None,
+        "created_at": now,
+    }
 
 
 # Statements of the ingest path, built once (Core inserts: no ORM unit of work per request).

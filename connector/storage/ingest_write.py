@@ -1,9 +1,13 @@
-"""The ingest's one transaction, run on the database driver's own connection.
+"""The ingest's one statement, run on the database driver's own connection.
 
 BillRun waits for every ingest inside its billing operation, so this is the hottest path of the
-service: check that the ingest URL is live, then insert the event. Through SQLAlchemy's Connection
-the two statements and their transaction cost several times what the driver does (its transaction
-bookkeeping, events and result objects), so they run on the pooled DBAPI connection instead.
+service. One ``INSERT ... SELECT`` from the ingest URL's row writes the event only if the URL is
+live, with the URL's tenant and source, and returns them. On PostgreSQL it runs on its own, in
+autocommit: one round trip where a transaction took four (BEGIN, read the URL, insert, COMMIT).
+On SQLite it runs between ``BEGIN IMMEDIATE`` and COMMIT, so that the ingest can ask for the write
+lock its own way (see LOCK_POLL_SECONDS). Through SQLAlchemy's Connection a statement and its
+transaction cost several times what the driver does (its transaction bookkeeping, events and
+result objects), so it runs on the pooled DBAPI connection instead.
 Nothing is written by hand that SQLAlchemy can give: the SQL is compiled once from the table
 definitions for the engine's dialect, and each value goes through its column type's own bind
 processor, so a row written here is exactly what the ORM writes and reads.
@@ -16,17 +20,32 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, select
+from sqlalchemy import Engine, bindparam, case, literal_column, select
 from sqlalchemy.sql.compiler import Compiled
 
 from connector.storage.engine import SQLITE_BUSY_TIMEOUT_MS
 from connector.storage.events import EventRecord
 from connector.storage.models import Event, IngestToken
 
-_LIVE_TOKEN = select(IngestToken.tenant_id, IngestToken.source).where(
-    IngestToken.id == bindparam("token_id"), IngestToken.revoked_at.is_(None)
+_T = IngestToken.__table__
+_E = Event.__table__
+# Columns the ingest URL's row gives: its tenant, and its source unless it has none.
+_FROM_TOKEN = {
+    "tenant_id": _T.c.tenant_id,
+    "source": case(
+        (_T.c.source == literal_column("''"), bindparam("source", type_=_E.c.source.type)), else_=_T.c.source
+    ),
+}
+_INGEST = (
+    _E.insert()
+    .from_select(
+        [column.name for column in _E.columns],
+        select(
+            *(_FROM_TOKEN.get(column.name, bindparam(column.name, type_=column.type)) for column in _E.columns)
+        ).where(_T.c.id == bindparam("token_id"), _T.c.revoked_at.is_(None)),
+    )
+    .returning(_E.c.tenant_id, _E.c.source)
 )
-_INSERT_EVENT = Event.__table__.insert().values({c.name: bindparam(c.name) for c in Event.__table__.columns})
 
 
 class _Statement:
@@ -72,37 +91,38 @@ def _begin_immediate(cursor: Any) -> None:
 
 
 class IngestWriter:
-    """Writes one ingested event in one transaction, if its ingest URL is live."""
+    """Writes one ingested event in one statement, if its ingest URL is live."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         dialect = engine.dialect
         self._sqlite = dialect.name == "sqlite"
-        processors = {
-            column.name: column.type.dialect_impl(dialect).bind_processor(dialect) for column in Event.__table__.columns
-        }
-        self._token = _Statement(_LIVE_TOKEN, engine, {})
-        self._insert = _Statement(_INSERT_EVENT, engine, processors)
+        processors = {column.name: column.type.dialect_impl(dialect).bind_processor(dialect) for column in _E.columns}
+        self._insert = _Statement(_INGEST, engine, processors)
 
-    def write(self, token_id: str, make: Callable[[int, str], EventRecord]) -> EventRecord | None:
-        """Read the live ingest URL *token_id*, make the event for its tenant and source with *make*,
-        and insert it; ``None`` (nothing written) when the URL is unknown or revoked."""
+    def write(self, token_id: str, event: dict[str, Any]) -> EventRecord | None:
+        """Insert *event* (every column but ``tenant_id``: see :func:`unfiled_event`) for the tenant of
+        the live ingest URL *token_id*, with the URL's source if it has one; the event as written, or
+        ``None`` (nothing written) when the URL is unknown or revoked."""
         connection = self.engine.raw_connection()
+        driver = connection.dbapi_connection
         try:
             cursor = connection.cursor()
-            if self._sqlite:  # the connection is in autocommit mode: take the write lock up front
+            if self._sqlite:  # the driver is in autocommit mode: take the write lock up front
                 _begin_immediate(cursor)
-            cursor.execute(self._token.sql, self._token.params({"token_id": token_id}))
-            found = cursor.fetchone()
-            if found is None:
-                connection.rollback()
-                return None
-            event = make(found[0], found[1])
-            cursor.execute(self._insert.sql, self._insert.params(event.values()))
+            else:
+                driver.autocommit = True  # the statement is its own transaction
+            cursor.execute(self._insert.sql, self._insert.params({**event, "token_id": token_id}))
+            filed = cursor.fetchall()
             connection.commit()
-            return event
         except BaseException:
             connection.rollback()
             raise
         finally:
+            if not self._sqlite:
+                driver.autocommit = False
             connection.close()  # back to the pool
+        if not filed:
+            return None
+        tenant_id, source = filed[0]
+        return EventRecord(**{**event, "tenant_id": tenant_id, "source": source})
