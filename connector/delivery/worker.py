@@ -55,6 +55,12 @@ FANOUT_BUDGET = 500
 PURGE_BATCH = 200
 # Short-lived subscriptions (test listeners) are removed within this long of their expiry.
 EXPIRY_SWEEP_SECONDS = 5.0
+# Jobs claimed ahead per delivery thread. On PostgreSQL an exchange (record, claim) costs about the
+# same whatever its size, some nine round trips (15-20 ms beside four busy senders), so a larger one
+# delivers more: 0.66-0.70x the reference pool's rate with 32, 0.40-0.43x with 8 (measured side by
+# side). On SQLite an exchange holds the one write lock for as long as its rows take, and an ingest
+# waits behind it: 8 there.
+CLAIM_AHEAD = {"sqlite": 8, "postgresql": 32}
 # Finished attempts are recorded together: at the next claim, or at the latest this long after
 # the first of them came back (their leases are still held meanwhile).
 RECORD_DELAY = 0.05
@@ -104,7 +110,7 @@ class Worker:
         # Jobs claimed ahead, so the pool never idles between batches and one transaction records
         # and claims many; a job that waits too long for a thread is handed back unsent (see
         # _attempt), so this cannot outlive a lease.
-        self.capacity = 8 * self.threads
+        self.capacity = CLAIM_AHEAD.get(db.dialect, CLAIM_AHEAD["postgresql"]) * self.threads
         # Claim again once this many slots are free: one transaction records the finished
         # attempts and claims their successors, while the pool still has work queued.
         self.refill_at = self.capacity // 2
