@@ -125,7 +125,7 @@ class Worker:
         self.fanout_pacer = Pacer.for_dialect(db.dialect, 20, FANOUT_BUDGET)
         self.purge_pacer = Pacer.for_dialect(db.dialect, 10, PURGE_BATCH)
         self.lock_gap = LockGap(db.dialect)  # before each write transaction of the loop
-        self._purge_after: tuple[datetime, str] | None = None  # where the purge goes on (None: the oldest)
+        self._purge_after: subscriptions.Cursor | None = None  # where the purge goes on (None: the oldest)
         self._results: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Select, or_, select, update
 from sqlalchemy.orm import Session
 
 from connector.storage.engine import Executor
@@ -83,7 +83,13 @@ def get_delivery(session: Session, delivery_id: str, tenant_id: int | None) -> D
 
 
 def list_deliveries(
-    session: Session,
+    session: Session, subscription_id: str | None = None, **filters: Any
+) -> list[tuple[Delivery, Event]]:
+    """Deliveries with their events, newest first; *filters* as :func:`list_deliveries_query` takes them."""
+    return [(row[0], row[1]) for row in session.execute(list_deliveries_query(subscription_id, **filters)).all()]
+
+
+def list_deliveries_query(
     subscription_id: str | None = None,
     *,
     tenant_id: int | None = None,
@@ -91,7 +97,7 @@ def list_deliveries(
     event_type: str | None = None,
     limit: int = 50,
     before: Cursor | None = None,
-) -> list[tuple[Delivery, Event]]:
+) -> Select[tuple[Delivery, Event]]:
     """Deliveries with their events, newest first, starting after the *before* cursor.
 
     Each filter given narrows the log: one subscription, one tenant, one status, one event type.
@@ -111,13 +117,8 @@ def list_deliveries(
     if event_type is not None:
         query = query.where(Event.type == event_type)
     if before is not None:
-        query = query.where(
-            or_(
-                Delivery.created_at < before.created_at,
-                and_(Delivery.created_at == before.created_at, Delivery.id < before.id),
-            )
-        )
-    return [(row[0], row[1]) for row in session.execute(query).all()]
+        query = query.where(before.rows_before(Delivery.created_at, Delivery.id))
+    return query
 
 
 def deliveries_of_event(session: Session, event_id: str) -> Sequence[Delivery]:

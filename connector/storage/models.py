@@ -195,6 +195,8 @@ class Event(Base):
 
     __table_args__ = (
         Index("ix_events_tenant_id_type_created_at", "tenant_id", "type", "created_at"),
+        # The event log's pages: a tenant's events newest first from a (created_at, id) position.
+        Index("ix_events_tenant_id_created_at_id", "tenant_id", "created_at", "id"),
         Index("ix_events_created_at", "created_at", "id"),
         # Only events not yet fanned out are in it: the worker's and the quarantine's lookups.
         # Queries name the condition too (``WAITING``): SQLite uses a partial index only then.
@@ -218,7 +220,7 @@ class Delivery(Base):
     __tablename__ = "deliveries"
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
-    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
     event_id: Mapped[str] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
     subscription_id: Mapped[str] = mapped_column(ForeignKey("subscriptions.id", ondelete="CASCADE"), index=True)
     status: Mapped[str] = mapped_column(String(16), default="pending")
@@ -234,6 +236,8 @@ class Delivery(Base):
 
     __table_args__ = (
         Index("ix_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
+        # The delivery log's pages: a tenant's deliveries newest first from a (created_at, id) position.
+        Index("ix_deliveries_tenant_id_created_at_id", "tenant_id", "created_at", "id"),
         # One delivery per event and subscription, whatever a fan-out that is resumed after a crash does.
         Index("ix_deliveries_event_id_subscription_id", "event_id", "subscription_id", unique=True),
     )

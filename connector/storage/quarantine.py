@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from connector.storage.events import FANOUT_PENDING, QUARANTINED, WAITING
+from connector.storage.events import FANOUT_PENDING, QUARANTINED, WAITING, waiting_of_tenant
 from connector.storage.models import Event
 from connector.storage.subscriptions import Cursor
 
@@ -28,13 +28,11 @@ def list_quarantined(
     """Quarantined events, oldest first, of *tenant_id* (every tenant when ``None``)."""
     query = select(Event).where(WAITING, Event.fanout_state == QUARANTINED)
     if tenant_id is not None:
-        query = query.where(Event.tenant_id == tenant_id)
+        query = query.where(waiting_of_tenant(tenant_id))
     if event_type is not None:
         query = query.where(Event.type == event_type)
     if after is not None:
-        query = query.where(
-            or_(Event.created_at > after.created_at, and_(Event.created_at == after.created_at, Event.id > after.id))
-        )
+        query = query.where(after.rows_after(Event.created_at, Event.id))
     return session.scalars(query.order_by(Event.created_at, Event.id).limit(limit)).all()
 
 

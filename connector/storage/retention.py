@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Delete, Select, delete, select, tuple_
+from sqlalchemy import Delete, Select, delete, select
 from sqlalchemy.orm import Session
 
 from connector.storage.deliveries import PENDING
 from connector.storage.events import FANOUT_DONE
 from connector.storage.models import Delivery, Event
+from connector.storage.subscriptions import Cursor
 
 BATCH = 200
 
@@ -30,7 +31,7 @@ class Purged:
 
     examined: int
     deleted: int
-    after: tuple[datetime, str] | None
+    after: Cursor | None
 
 
 def purge_statement(event_ids: list[str]) -> Delete:
@@ -46,22 +47,19 @@ def purge_statement(event_ids: list[str]) -> Delete:
     return delete(Event).where(Event.id.in_(event_ids), ~still_pending)
 
 
-def next_events(older_than: datetime, after: tuple[datetime, str] | None, batch: int) -> Select[Any]:
+def next_events(older_than: datetime, after: Cursor | None, batch: int) -> Select[Any]:
     """The next *batch* events created before *older_than*, after the *after* position, oldest first.
 
-    The position is a row value: SQLite starts its index range there. Spelled out with OR, the
-    read walked from the cutoff's side instead, about 2.5 ms per batch on 12,000 old events against
-    0.15 ms.
+    The position is a row value (see :class:`Cursor`): spelled out with OR, the read walked from the
+    cutoff's side, about 2.5 ms per batch on 12,000 old events against 0.15 ms.
     """
     query = select(Event.id, Event.created_at, Event.fanout_state).where(Event.created_at < older_than)
     if after is not None:
-        query = query.where(tuple_(Event.created_at, Event.id) > tuple_(after[0], after[1]))
+        query = query.where(after.rows_after(Event.created_at, Event.id))
     return query.order_by(Event.created_at, Event.id).limit(batch)
 
 
-def purge_batch(
-    session: Session, older_than: datetime, after: tuple[datetime, str] | None = None, batch: int = BATCH
-) -> Purged:
+def purge_batch(session: Session, older_than: datetime, after: Cursor | None = None, batch: int = BATCH) -> Purged:
     """Delete the events among the next *batch* created before *older_than* (after the *after*
     position) that have no pending delivery; their deliveries and attempts go with them."""
     rows = session.execute(next_events(older_than, after, batch)).all()
@@ -70,4 +68,4 @@ def purge_batch(
     # An event still waiting for its fan-out, or in quarantine, is kept whatever its age.
     candidates = [row.id for row in rows if row.fanout_state == FANOUT_DONE]
     deleted = session.execute(purge_statement(candidates)).rowcount if candidates else 0
-    return Purged(len(rows), deleted, (rows[-1].created_at, rows[-1].id))
+    return Purged(len(rows), deleted, Cursor(rows[-1].created_at, rows[-1].id))

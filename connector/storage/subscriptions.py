@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import ColumnElement, delete, or_, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -33,10 +33,23 @@ class DuplicateWebhookId(Exception):
 
 @dataclass(frozen=True)
 class Cursor:
-    """Position after the last row of a page, in (created_at, id) order."""
+    """Position after the last row of a page, in (created_at, id) order.
+
+    Its conditions are row values, ``(created_at, id) > (x, y)``: SQLite and PostgreSQL start their
+    index range there. Spelled ``created_at > x OR (created_at = x AND id > y)``, SQLite walked the
+    index from the other end (seen in the purge, which reads its batches the same way).
+    """
 
     created_at: datetime
     id: str
+
+    def rows_after(self, created_at: Any, id_: Any) -> ColumnElement[bool]:
+        """The rows whose (*created_at*, *id_*) comes after this position."""
+        return tuple_(created_at, id_) > tuple_(self.created_at, self.id)
+
+    def rows_before(self, created_at: Any, id_: Any) -> ColumnElement[bool]:
+        """The rows whose (*created_at*, *id_*) comes before this position (pages newest first)."""
+        return tuple_(created_at, id_) < tuple_(self.created_at, self.id)
 
 
 def _set_events(subscription: Subscription, events: Sequence[str]) -> None:
@@ -127,12 +140,7 @@ def list_subscriptions(
     if tenant_id is not None:
         query = query.where(Subscription.tenant_id == tenant_id)
     if after is not None:
-        query = query.where(
-            or_(
-                Subscription.created_at > after.created_at,
-                and_(Subscription.created_at == after.created_at, Subscription.id > after.id),
-            )
-        )
+        query = query.where(after.rows_after(Subscription.created_at, Subscription.id))
     if event_type is not None:
         query = query.where(
             Subscription.id.in_(

@@ -196,10 +196,11 @@ def test_the_lookups_of_waiting_events_use_the_partial_index(db: Database, db_ur
         fanout.fan_out(connection, KEYS, 10)
     with db.session() as s:
         quarantine.list_quarantined(s, 1)
+        events.list_events(s, 1, waiting="quarantined")
         stats.queue_stats(s)
     sqlalchemy_event.remove(db.engine, "before_cursor_execute", capture)
     lookups = [(statement, parameters) for statement, parameters in seen if "WHERE" in statement]
-    assert len(lookups) >= 3  # the fan-out, the quarantine list, the metrics (one statement)
+    assert len(lookups) >= 4  # the fan-out, the quarantine list, the event log's waiting ones, the metrics
     with db.engine.connect() as connection:
         for statement, parameters in lookups:
             plan = " ".join(

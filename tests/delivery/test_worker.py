@@ -24,7 +24,13 @@ from connector.delivery.worker import Worker
 from connector.storage import Database, claims, events, retention, stats
 from connector.storage import deliveries as delivery_log
 from connector.storage.models import Delivery, DeliveryAttempt, Event, Subscription, utcnow
-from connector.storage.subscriptions import create_subscription, delete_subscription, rotate_secret, update_subscription
+from connector.storage.subscriptions import (
+    Cursor,
+    create_subscription,
+    delete_subscription,
+    rotate_secret,
+    update_subscription,
+)
 from connector.storage.tenants import get_or_create_tenant
 
 from .conftest import fan_out_all, make_settings, wait_until
@@ -628,7 +634,7 @@ def test_the_purges_next_batch_starts_its_index_range_at_the_last_position(db: D
     if not db_url.startswith("sqlite"):
         pytest.skip("SQLite's planner")
     now = utcnow()
-    statement = retention.next_events(now, (now - timedelta(days=40), "evt_a"), 10).compile(
+    statement = retention.next_events(now, Cursor(now - timedelta(days=40), "evt_a"), 10).compile(
         db.engine, compile_kwargs={"literal_binds": True}
     )
     with db.engine.connect() as connection:
