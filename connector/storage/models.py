@@ -222,7 +222,7 @@ class Delivery(Base):
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
     event_id: Mapped[str] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
-    subscription_id: Mapped[str] = mapped_column(ForeignKey("subscriptions.id", ondelete="CASCADE"), index=True)
+    subscription_id: Mapped[str] = mapped_column(ForeignKey("subscriptions.id", ondelete="CASCADE"))
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempt_count: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(default=utcnow)
@@ -236,8 +236,10 @@ class Delivery(Base):
 
     __table_args__ = (
         Index("ix_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
-        # The delivery log's pages: a tenant's deliveries newest first from a (created_at, id) position.
+        # The delivery log's pages: a tenant's, or a subscription's, deliveries newest first from a
+        # (created_at, id) position.
         Index("ix_deliveries_tenant_id_created_at_id", "tenant_id", "created_at", "id"),
+        Index("ix_deliveries_subscription_id_created_at_id", "subscription_id", "created_at", "id"),
         # One delivery per event and subscription, whatever a fan-out that is resumed after a crash does.
         Index("ix_deliveries_event_id_subscription_id", "event_id", "subscription_id", unique=True),
     )
