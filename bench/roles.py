@@ -3,8 +3,8 @@
 - ``app``: the connector under waitress (as ``billrun-connector serve`` hosts it), plus the no-op
   endpoint; prints its port.
 - ``worker``: a delivery worker, the same ``Worker`` the ``billrun-connector worker`` command runs,
-  with its defaults; ``--purge-every`` sets how often it purges (the retention scenario); prints
-  ``ready``, stops gracefully on SIGTERM.
+  with its defaults and its CPU priority lowered as there (``worker.background``); ``--purge-every``
+  sets how often it purges (the retention scenario); prints ``ready``, stops gracefully on SIGTERM.
 - ``receiver``: a fast loopback webhook receiver (asyncio, keep-alive) answering 200 ``ok`` to every
   POST; ``GET /stats`` gives the signed POSTs it got, the distinct paths, and the monotonic times of
   the first and the last; ``GET /reset`` starts counting again. Prints its port.
@@ -38,14 +38,16 @@ def serve_app(database_url: str, threads: int, in_process_worker: bool) -> None:
 
 def run_worker(database_url: str, threads: int, purge_every: float | None) -> None:
     from bench.config import settings
-    from connector.delivery.worker import PURGE_EVERY_SECONDS, Worker
+    from connector.delivery.worker import PURGE_EVERY_SECONDS, Worker, background
     from connector.storage import Database, upgrade
 
+    worker_settings = settings(database_url, worker_threads=threads)
+    background(worker_settings)  # as the worker command does
     database = Database(database_url)
     upgrade(database)
     worker = Worker(
         database,
-        settings(database_url, worker_threads=threads),
+        worker_settings,
         purge_every_seconds=PURGE_EVERY_SECONDS if purge_every is None else purge_every,
     )
     signal.signal(signal.SIGTERM, lambda *_: worker.request_stop())

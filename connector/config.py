@@ -76,6 +76,8 @@ class Settings:
     disable_after_failing_seconds: int = 432_000
     retention_days: int = 30
     worker_threads: int = 4
+    # The CPU priority of a separate worker process (its nice value, 0 to 19; see worker.background).
+    worker_nice: int = 10
     lease_seconds: int = 60
     in_process_worker: bool = True
     base_url: str = ""
@@ -144,6 +146,7 @@ class Settings:
             "disable_after_failing_seconds": self.disable_after_failing_seconds > 0,
             "retention_days": self.retention_days > 0,
             "worker_threads": self.worker_threads > 0,
+            "worker_nice": 0 <= self.worker_nice <= 19,
             "lease_seconds": self.lease_seconds > 0,
         }
         for name, ok in positive.items():

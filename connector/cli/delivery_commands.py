@@ -46,7 +46,7 @@ def worker(
     Stopping is graceful: no new claims, attempts in flight finish (bounded by the attempt timeout)
     and are recorded, claimed deliveries not yet started are released unsent; exit status 0.
     """
-    from connector.delivery.worker import Worker
+    from connector.delivery.worker import Worker, background
     from connector.storage import Database, upgrade
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -57,6 +57,7 @@ def worker(
         worker_threads=threads,
     )
     announce_database(settings)
+    background(settings)
     database = Database(settings.database_url)
     delivery_worker = Worker(database, settings)
 

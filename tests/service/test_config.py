@@ -88,6 +88,8 @@ def test_overrides_win_and_none_is_ignored(tmp_path: Path) -> None:
         ({"BILLRUN_CONNECTOR_RETRY_SCHEDULE": "1,-5"}, "BILLRUN_CONNECTOR_RETRY_SCHEDULE"),
         ({"BILLRUN_CONNECTOR_TIMEOUT": "0"}, "BILLRUN_CONNECTOR_TIMEOUT"),
         ({"BILLRUN_CONNECTOR_WORKER_THREADS": "0"}, "BILLRUN_CONNECTOR_WORKER_THREADS"),
+        ({"BILLRUN_CONNECTOR_WORKER_NICE": "20"}, "BILLRUN_CONNECTOR_WORKER_NICE"),
+        ({"BILLRUN_CONNECTOR_WORKER_NICE": "-5"}, "BILLRUN_CONNECTOR_WORKER_NICE"),
     ],
 )
 def test_bad_values_name_the_variable(tmp_path: Path, env: dict[str, str], needle: str) -> None:
