@@ -88,8 +88,8 @@ def background(settings: Settings) -> None:
     that only delivers (``billrun-connector worker``). On a machine shared with web processes, the
     ingest BillRun waits for then gets the CPU first, and the worker takes the rest: with three worker
     processes and PostgreSQL on 2 cores, the ingest's median while they fanned out to 1,000
-    subscribers went from 3.3x to 1.6x its median with one subscriber, at the same delivery rate
-    (bench, side by side). Not for the in-process worker: it would lower the web process with it."""
+    subscribers went from 3.3x to 1.5-1.6x its median with one subscriber, delivering as fast
+    (bench/README.md). Not for the in-process worker: it would lower the web process with it."""
     current = os.getpriority(os.PRIO_PROCESS, 0)
     if settings.worker_nice > current:
         os.setpriority(os.PRIO_PROCESS, 0, settings.worker_nice)
