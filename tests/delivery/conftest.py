@@ -69,6 +69,24 @@ def fan_out_all(db: Database) -> int:
     raise AssertionError("the fan-out did not finish")
 
 
+def query_plan(db: Database, statement: Any) -> str:
+    """The database's plan for *statement*, as one line. On PostgreSQL with sequential scans and sorts
+    disabled: its planner keeps statistics and would rightly scan a small test table, so the question
+    asked is whether an index can serve the statement with no sort, not which plan it picks now."""
+    compiled = statement.compile(db.engine)
+    with db.engine.connect() as connection:
+        if db.dialect == "sqlite":
+            params = tuple(compiled.params[name] for name in compiled.positiontup or ())
+            rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled.string}", params)
+        else:
+            connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+            connection.exec_driver_sql("SET LOCAL enable_sort = off")
+            rows = connection.exec_driver_sql(f"EXPLAIN {compiled.string}", compiled.params)
+        plan = " ".join(str(row[-1]).strip() for row in rows)
+        connection.rollback()
+    return plan
+
+
 def wait_until(predicate: Callable[[], Any], timeout: float = 10.0, interval: float = 0.05) -> Any:
     """Poll *predicate* until it returns something truthy; fail after *timeout* seconds."""
     deadline = time.monotonic() + timeout
