@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from process_control import stop
 from sqlalchemy import text
 
 from connector.storage import Database, make_engine, normalize_url, upgrade
@@ -87,9 +88,4 @@ def serve_cli(tmp_path: Path) -> Iterator[Callable[[dict[str, str]], str]]:
 
     yield start
     for process in processes:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
+        stop(process, signal.SIGINT)

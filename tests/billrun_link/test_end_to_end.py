@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from process_control import stop
 
 from .conftest import CLIENT_ID, CLIENT_SECRET, Double, wait_until
 
@@ -76,10 +77,5 @@ def test_connect_once_then_subscriptions_reach_billrun(db_url: str, tmp_path: Pa
         disconnected = run("billrun", "disconnect", "--tenant", "acme")
         assert disconnected.returncode == 0, disconnected.stdout + disconnected.stderr
     finally:
-        serve.send_signal(signal.SIGINT)
-        try:
-            serve.wait(30)
-        except subprocess.TimeoutExpired:
-            serve.kill()
-            serve.wait(10)
+        stop(serve, signal.SIGINT)
     assert serve.returncode == 0, log.read_text()

@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from process_control import stop
 from sqlalchemy import distinct, func, select
 
 from connector.storage import Database, events
@@ -64,16 +65,6 @@ def start_worker(db_url: str, log: Path, **env: str) -> subprocess.Popen[bytes]:
     }
     with log.open("ab") as out:
         return subprocess.Popen(WORKER, env=environment, stdout=out, stderr=subprocess.STDOUT)
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
 
 
 def unfinished(db: Database) -> int:

@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 import requests
 from click.testing import CliRunner
+from process_control import stop
 
 from connector.cli import main
 
@@ -218,13 +219,7 @@ def serving(checkout: Path) -> Iterator[tuple[subprocess.Popen[str], Path, str]]
         assert match, log.read_text()
         yield process, log, match.group(1)
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(10)
+        stop(process)
 
 
 @pytest.mark.slow
