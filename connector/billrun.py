@@ -16,6 +16,7 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from connector import jsonlimits, php
@@ -108,12 +109,19 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat()[:-6] + "Z"  # drops "+00:00"
 
 
+@lru_cache(maxsize=4096)
+def _mongo_date(sec: Any, usec: Any) -> str:
+    """A ``{sec, usec}`` date in ISO 8601 UTC; cached, as one body repeats its dates (before and after)."""
+    moment = datetime.fromtimestamp(int(sec), UTC)
+    micros = int(usec)
+    return _iso(moment + timedelta(microseconds=micros) if micros else moment)
+
+
 def _date(value: Any) -> Any:
     """``{sec, usec}`` or an ISO 8601 string with an offset -> ISO 8601 UTC; anything else unchanged."""
     try:
-        if isinstance(value, dict) and "sec" in value and set(value) <= {"sec", "usec"}:
-            seconds, micros = int(value["sec"]), int(value.get("usec", 0))
-            return _iso(datetime.fromtimestamp(seconds, UTC) + timedelta(microseconds=micros))
+        if isinstance(value, dict) and _is_date(value):
+            return _mongo_date(value["sec"], value.get("usec", 0))
         if isinstance(value, str):
             moment = datetime.fromisoformat(value)
             return _iso(moment) if moment.tzinfo is not None else value
@@ -202,20 +210,28 @@ def _walk(node: SchemaNode, value: Any) -> Any:
 
     A ``{sec, usec}`` date becomes ISO 8601 UTC wherever it is, unless the schema wants an object there.
     """
-    if node.date_time or (isinstance(value, dict) and "object" not in node.types and _is_date(value)):
-        value = _date(value)
     if isinstance(value, str):
-        return _string(value, node.types)
-    if isinstance(value, dict) and "array" in node.types:
-        value = _as_list(value) or value
+        return _string(_date(value) if node.date_time else value, node.types)
+    if isinstance(value, dict):
+        if node.date_time or ("object" not in node.types and _is_date(value)):
+            value = _date(value)
+            if isinstance(value, str):
+                return _string(value, node.types)
+        if "array" in node.types:
+            value = _as_list(value) or value
     if isinstance(value, list):
         items = node.items
         return [_walk(items, item) if items is not None else _generic(item) for item in value]
     if isinstance(value, dict):
         result = {}
         for key, item in value.items():
-            member = node.member(key)
-            result[key] = _walk(member, item) if member is not None else _generic(item)
+            child = node.member(key)
+            if child is None:
+                result[key] = _generic(item)
+            elif isinstance(item, str) and child.keeps_strings:  # most members: no call needed
+                result[key] = item
+            else:
+                result[key] = _walk(child, item)
         return result
     return value
 

@@ -241,7 +241,7 @@ class _Arrays:
         self._put(array, key, value)
         return True
 
-    def assign(self, reading: FieldName, value: str) -> None:
+    def assign(self, reading: FieldName, value: Any) -> None:
         variable = reading.path[0]
         assert variable is not None
         if reading.too_deep:
@@ -276,20 +276,78 @@ def parse_str(body: bytes) -> tuple[dict[str, Any], list[str]]:
     Fields are split at ``&`` (empty ones skipped) and at their first ``=``; later fields replace
     earlier ones, and a bracketed name replaces an earlier scalar of the same name, as in PHP.
     """
+    fields = [raw_field.partition(b"=") for raw_field in body.split(b"&") if raw_field]
+    names = b"&".join([name for name, _, _ in fields])
+    layout = _cached_layout(names) if len(names) <= _CACHED_NAMES else _layout(names)
+    values = _plain_values(fields) if layout is not None else None
+    if layout is None or values is None:
+        return _parse_fields(fields)
+    return _filled(layout.tree, values), list(layout.notes)
+
+
+_CACHED_NAMES = 16 * 1024  # bodies with longer names together are laid out every time, uncached
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where the fields of a body go, which its names alone decide: nested dicts with the index of
+    a field where its value goes, and notes on what PHP drops (too deep, no index left)."""
+
+    tree: dict[str, Any]
+    notes: tuple[str, ...]
+
+
+def _layout(names: bytes) -> _Layout | None:
+    """The layout of the field names joined by ``&``; ``None`` when a name needs a note of its own
+    (:func:`_parse_fields` writes it, in the fields' order)."""
     notes = Notes()
-    fields = []
-    for raw_field in body.split(b"&"):
-        if not raw_field:
-            continue
-        raw_name, _, raw_value = raw_field.partition(b"=")
+    readings = [_read_raw_name(raw, notes) for raw in names.split(b"&")]
+    if notes.items or None in readings:
+        return None
+    arrays = _Arrays(any(None in reading.path for reading in readings if reading is not None), notes)
+    for index, reading in enumerate(readings):
+        assert reading is not None
+        arrays.assign(reading, index)
+    return _Layout(arrays.root, tuple(notes.all()))
+
+
+# BillRun sends the same names for an entity again and again: their layout is made once.
+_cached_layout = lru_cache(maxsize=256)(_layout)
+
+
+def _plain_values(fields: list[tuple[bytes, bytes, bytes]]) -> list[str] | None:
+    """The fields' values, decoded together in one pass, when that is safe; else ``None``.
+
+    With no ``%26`` among them every ``&`` of the decoded whole is one of the joins; one value of
+    invalid UTF-8 leaves the body to :func:`_parse_fields`, which notes it.
+    """
+    values = b"&".join([value for _, _, value in fields])
+    if b"%26" in values:
+        return None
+    try:
+        return _form_bytes(values).decode("utf-8").split("&")
+    except UnicodeDecodeError:
+        return None
+
+
+def _filled(tree: dict[str, Any], values: list[str]) -> dict[str, Any]:
+    return {key: _filled(slot, values) if isinstance(slot, dict) else values[slot] for key, slot in tree.items()}
+
+
+def _parse_fields(fields: list[tuple[bytes, bytes, bytes]]) -> tuple[dict[str, Any], list[str]]:
+    """:func:`parse_str` field by field, with a note for each change or drop, in the fields' order."""
+    notes = Notes()
+    read = []
+    for raw_name, separator, raw_value in fields:
         reading = _field_name(raw_name, notes)
         if reading is None:
+            raw_field = raw_name + separator + raw_value
             notes.add(
                 f"field {_shown(raw_field[:100].decode('ascii', 'replace'))} dropped: PHP ignores a field without a name"
             )
             continue
-        fields.append((reading, _utf8(_form_bytes(raw_value), notes, "a value", reading.path[0])))
-    arrays = _Arrays(any(None in reading.path for reading, _ in fields), notes)
-    for reading, value in fields:
+        read.append((reading, _utf8(_form_bytes(raw_value), notes, "a value", reading.path[0])))
+    arrays = _Arrays(any(None in reading.path for reading, _ in read), notes)
+    for reading, value in read:
         arrays.assign(reading, value)
     return arrays.root, notes.all()

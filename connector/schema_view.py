@@ -200,6 +200,11 @@ class SchemaNode:
         return any(facet.get("format") == "date-time" for facet in self._facets)
 
     @cached_property
+    def keeps_strings(self) -> bool:
+        """A string here stays as it is: not a ``date-time``, and no number or boolean type to read it as."""
+        return not self.date_time and not {"integer", "number", "boolean"}.intersection(self.types)
+
+    @cached_property
     def items(self) -> SchemaNode | None:
         """The node of the items of an array, or None when the schema says nothing about them."""
         return self._combined([facet["items"] for facet in self._facets if "items" in facet])

@@ -35,10 +35,12 @@ EDGE_BODIES = [
     b"a[b][c]=1&a[b]=2&a[b][d]=3&a[x]=1&a=2&a[y]=3",
     b"x=%zz&y=%4&z=%e2%82&w=%ed%a0%80&v=%f4%90%80%80&u=caf%C3%A9+%D7%A9%D7%9C%D7%95%D7%9D",
     b"deep" + b"[x]" * 64 + b"=ok&over[keep]=1&over" + b"[x]" * 65 + b"=gone&after=1",
+    # Values decoded together, then split at the joins: an encoded & must stay inside its value.
+    b"a[b]=x%26y&a[c]=%26&a[d]=%2&e=6&f=%&g=26&h=%C3&i=%A9",
 ]
 _FRAGMENTS = [
     "a", "b", "x", "0", "1", "-1", "-0", "05", "9223372036854775807", "[", "]", "[]", "][", "%5B", "%5D",
-    " ", "+", ".", "%20", "%09", "%0A", "%0B", "%0C", "%0D", "=", "&", "%00", "%ff", "%c2%a0", "%D7%A9",
+    " ", "+", ".", "%20", "%09", "%0A", "%0B", "%0C", "%0D", "=", "&", "%00", "%ff", "%c2%a0", "%D7%A9", "%26",
 ]  # fmt: skip
 
 
