@@ -25,6 +25,7 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 # WHATWG's "ends in a number": a host whose last label is decimal digits or 0x-hex is an IPv4 address.
 _AUTHORITY_END = re.compile(r"[/?#]")  # the authority ends at the first of these (RFC 3986 3.2)
 _NUMERIC_LABEL = re.compile(r"[0-9]+|0[xX][0-9A-Fa-f]*")
+_UNSAFE_CHAR = re.compile(r"[\s\x00-\x1f\x7f]")  # \s is str.isspace()'s white space
 
 
 class InvalidTarget(ValueError):
@@ -39,6 +40,7 @@ class Target:
     port: int
 
 
+@lru_cache(maxsize=1024)  # many targets share a host
 def _host(raw: str) -> str:
     if raw.startswith("["):
         literal = raw[1:-1]
@@ -78,12 +80,12 @@ def parse_target(url: str) -> Target:
         raise InvalidTarget("the target URL is empty")
     if len(url) > MAX_URL_LENGTH:
         raise InvalidTarget(f"the target URL is longer than {MAX_URL_LENGTH} characters")
-    for position, char in enumerate(url):
-        if char.isspace() or ord(char) < 0x20 or ord(char) == 0x7F:
-            raise InvalidTarget(
-                f"the target URL contains whitespace or a control character at position {position}; "
-                "percent-encode it (a space is %20)"
-            )
+    unsafe = _UNSAFE_CHAR.search(url)
+    if unsafe is not None:
+        raise InvalidTarget(
+            f"the target URL contains whitespace or a control character at position {unsafe.start()}; "
+            "percent-encode it (a space is %20)"
+        )
     if "\\" in url:
         raise InvalidTarget("the target URL contains a backslash; use / in paths and percent-encode others (%5C)")
     try:

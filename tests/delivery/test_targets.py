@@ -48,6 +48,18 @@ def test_hostile_targets_are_refused_by_the_parser(url: str, message: str) -> No
         parse_target(url)
 
 
+_UNSAFE = [chr(code) for code in range(0x110000) if chr(code).isspace() or code < 0x20 or code == 0x7F]
+
+
+def test_every_white_space_and_control_character_is_refused_at_its_position() -> None:
+    """Python's own definitions (str.isspace, C0 controls, DEL) against the parser's check."""
+    for char in _UNSAFE:
+        with pytest.raises(InvalidTarget, match="whitespace or a control character at position 22"):
+            parse_target(f"http://example.org/hoo{char}k")
+    for char in ("\u200b", "\u00e9", "\u0080", "~"):  # not white space (U+200B, U+0080 are not for Python)
+        assert parse_target(f"http://example.org/hoo{char}k").host == "example.org"
+
+
 @pytest.mark.parametrize(("url", "message"), HOSTILE)
 def test_the_sender_refuses_the_same_targets(url: str, message: str) -> None:
     sender = Sender(NetGuard(["0.0.0.0/0", "::/0"]), timeout=1)
