@@ -21,6 +21,7 @@ from connector.storage.engine import Executor
 from connector.storage.events import FANOUT_PENDING, WAITING
 from connector.storage.models import Delivery, DeliveryAttempt, Event, Subscription, utcnow
 from connector.storage.subscriptions import ACTIVE, DISABLED, valid_secrets
+from connector.storage.value_lists import OneOf
 
 
 @dataclass(frozen=True)
@@ -100,13 +101,13 @@ _JOB_ROWS = (
     )
     .join(_E, _E.c.id == _D.c.event_id)
     .join(_S, _S.c.id == _D.c.subscription_id)
-    .where(_D.c.id.in_(bindparam("ids", expanding=True)))
+    .where(OneOf(_D.c.id, "ids"))
     .order_by(_D.c.next_attempt_at)
 )
 _RELEASE = (
     update(_D)
     .where(
-        _D.c.id.in_(bindparam("ids", expanding=True)),
+        OneOf(_D.c.id, "ids"),
         _D.c.lease_owner == bindparam("owner"),
         _D.c.status == PENDING,
     )
@@ -118,13 +119,13 @@ _INSERT_ATTEMPTS = DeliveryAttempt.__table__.insert()
 # same order makes one wait for the other instead of both waiting for each other (a deadlock).
 _HOLD_SUBSCRIPTIONS = (
     select(_S.c.id)
-    .where(_S.c.id.in_(select(_D.c.subscription_id).where(_D.c.id.in_(bindparam("ids", expanding=True)))))
+    .where(_S.c.id.in_(select(_D.c.subscription_id).where(OneOf(_D.c.id, "ids"))))
     .order_by(_S.c.id)
     .with_for_update(key_share=True)
 )
-_PRESENT = select(_D.c.id).where(_D.c.id.in_(bindparam("ids", expanding=True)))
+_PRESENT = select(_D.c.id).where(OneOf(_D.c.id, "ids"))
 # Move attempted deliveries on, only where the worker still holds the lease; returns those ids.
-_OWNED_ATTEMPTED = and_(_D.c.id.in_(bindparam("ids", expanding=True)), _D.c.lease_owner == bindparam("owner"))
+_OWNED_ATTEMPTED = and_(OneOf(_D.c.id, "ids"), _D.c.lease_owner == bindparam("owner"))
 _ATTEMPTED = {
     "attempt_count": _D.c.attempt_count + 1,
     "last_status_code": bindparam("code"),
@@ -146,22 +147,14 @@ _TO_DONE = (
     .returning(_D.c.id)
 )
 _COUNT_ATTEMPT = (
-    update(_D)
-    .where(_D.c.id.in_(bindparam("ids", expanding=True)))
-    .values(attempt_count=_D.c.attempt_count + 1, updated_at=bindparam("now"))
+    update(_D).where(OneOf(_D.c.id, "ids")).values(attempt_count=_D.c.attempt_count + 1, updated_at=bindparam("now"))
 )
-_CLEAR_FAILING = (
-    update(_S)
-    .where(_S.c.id.in_(bindparam("ids", expanding=True)), _S.c.failing_since.is_not(None))
-    .values(failing_since=None)
-)
+_CLEAR_FAILING = update(_S).where(OneOf(_S.c.id, "ids"), _S.c.failing_since.is_not(None)).values(failing_since=None)
 _START_FAILING = (
-    update(_S)
-    .where(_S.c.id.in_(bindparam("ids", expanding=True)), _S.c.failing_since.is_(None))
-    .values(failing_since=bindparam("now"))
+    update(_S).where(OneOf(_S.c.id, "ids"), _S.c.failing_since.is_(None)).values(failing_since=bindparam("now"))
 )
 _WORN_OUT = select(_S.c.id).where(
-    _S.c.id.in_(bindparam("ids", expanding=True)), _S.c.status == ACTIVE, _S.c.failing_since <= bindparam("limit")
+    OneOf(_S.c.id, "ids"), _S.c.status == ACTIVE, _S.c.failing_since <= bindparam("limit")
 )
 
 

@@ -25,6 +25,7 @@ from connector.storage.engine import Executor
 from connector.storage.events import FANOUT_DONE, FANOUT_PENDING, WAITING, delivery_row
 from connector.storage.models import Delivery, Event, Subscription, SubscriptionEvent, utcnow
 from connector.storage.subscriptions import ACTIVE
+from connector.storage.value_lists import OneOf
 
 _E = Event.__table__
 _S = Subscription.__table__
@@ -44,7 +45,7 @@ _SUBSCRIBERS = (
         _S.c.id.in_(
             select(_SE.c.subscription_id).where(
                 _SE.c.tenant_id == bindparam("tenant_id"),
-                _SE.c.event_type.in_(bindparam("keys", expanding=True)),
+                OneOf(_SE.c.event_type, "keys"),
             )
         ),
         _S.c.status == ACTIVE,
@@ -57,11 +58,7 @@ _SUBSCRIBERS = (
 )
 _INSERT_DELIVERIES = Delivery.__table__.insert()
 _PROGRESS = update(_E).where(_E.c.id == bindparam("event_id")).values(fanout_after=bindparam("reached"))
-_DONE = (
-    update(_E)
-    .where(_E.c.id.in_(bindparam("event_ids", expanding=True)))
-    .values(fanout_state=FANOUT_DONE, fanout_after=None)
-)
+_DONE = update(_E).where(OneOf(_E.c.id, "event_ids")).values(fanout_state=FANOUT_DONE, fanout_after=None)
 
 
 def subscribers(
