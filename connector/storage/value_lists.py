@@ -35,6 +35,11 @@ class OneOf(ColumnElement[bool]):
         self.column = column
         self.name = name
 
+    def self_group(self, against: Any = None) -> ColumnElement[Any]:
+        """Itself, as a comparison is: a boolean of another kind would be written ``(...) = 1`` on
+        SQLite in a WHERE clause, and SQLite uses no index for that."""
+        return self
+
 
 @compiles(OneOf)
 def _expanding_in(element: OneOf, compiler: SQLCompiler, **kw: Any) -> str:

@@ -73,15 +73,15 @@ def query_plan(db: Database, statement: Any) -> str:
     """The database's plan for *statement*, as one line. On PostgreSQL with sequential scans and sorts
     disabled: its planner keeps statistics and would rightly scan a small test table, so the question
     asked is whether an index can serve the statement with no sort, not which plan it picks now."""
-    compiled = statement.compile(db.engine)
+    expanded = statement.compile(db.engine).construct_expanded_state()  # a list parameter as it is bound
     with db.engine.connect() as connection:
         if db.dialect == "sqlite":
-            params = tuple(compiled.params[name] for name in compiled.positiontup or ())
-            rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled.string}", params)
+            params = tuple(expanded.positional_parameters or ())
+            rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {expanded.statement}", params)
         else:
             connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
             connection.exec_driver_sql("SET LOCAL enable_sort = off")
-            rows = connection.exec_driver_sql(f"EXPLAIN {compiled.string}", compiled.params)
+            rows = connection.exec_driver_sql(f"EXPLAIN {expanded.statement}", expanded.parameters)
         plan = " ".join(str(row[-1]).strip() for row in rows)
         connection.rollback()
     return plan
