@@ -301,14 +301,12 @@ def _layout(names: bytes) -> _Layout | None:
     """The layout of the field names joined by ``&``; ``None`` when a name needs a note of its own
     (:func:`_parse_fields` writes it, in the fields' order)."""
     notes = Notes()
-    readings = [_read_raw_name(raw, notes) for raw in names.split(b"&")]
-    if notes.items or None in readings:
+    raw_names = names.split(b"&")
+    readings = [reading for raw in raw_names if (reading := _read_raw_name(raw, notes)) is not None]
+    if notes.items or len(readings) < len(raw_names):
         return None
-    arrays = _Arrays(any(None in reading.path for reading in readings if reading is not None), notes)
-    for index, reading in enumerate(readings):
-        assert reading is not None
-        arrays.assign(reading, index)
-    return _Layout(arrays.root, tuple(notes.all()))
+    tree = _arrays([(reading, index) for index, reading in enumerate(readings)], notes)
+    return _Layout(tree, tuple(notes.all()))
 
 
 # BillRun sends the same names for an entity again and again: their layout is made once.
@@ -337,7 +335,7 @@ def _filled(tree: dict[str, Any], values: list[str]) -> dict[str, Any]:
 def _parse_fields(fields: list[tuple[bytes, bytes, bytes]]) -> tuple[dict[str, Any], list[str]]:
     """:func:`parse_str` field by field, with a note for each change or drop, in the fields' order."""
     notes = Notes()
-    read = []
+    read: list[tuple[FieldName, Any]] = []
     for raw_name, separator, raw_value in fields:
         reading = _field_name(raw_name, notes)
         if reading is None:
@@ -347,7 +345,12 @@ def _parse_fields(fields: list[tuple[bytes, bytes, bytes]]) -> tuple[dict[str, A
             )
             continue
         read.append((reading, _utf8(_form_bytes(raw_value), notes, "a value", reading.path[0])))
-    arrays = _Arrays(any(None in reading.path for reading, _ in read), notes)
-    for reading, value in read:
+    return _arrays(read, notes), notes.all()
+
+
+def _arrays(fields: list[tuple[FieldName, Any]], notes: Notes) -> dict[str, Any]:
+    """The nested arrays PHP fills with *fields* (a name's reading and what goes there), in order."""
+    arrays = _Arrays(any(None in reading.path for reading, _ in fields), notes)
+    for reading, value in fields:
         arrays.assign(reading, value)
-    return arrays.root, notes.all()
+    return arrays.root
